@@ -1,0 +1,25 @@
+"""promptgen: incremental prompt builder for methodology workspaces.
+
+This module is deliberately tiny: every `promptgen` invocation imports it, so it
+imports nothing at module level. The public helpers below import what they need
+when they are called.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["get_performance_stats"]
+
+
+def get_performance_stats(workspace: str | None = None) -> dict[str, Any]:
+    """Cumulative performance figures for a workspace, read from its store.
+
+    Returns ``{"cache_hit_rate", "avg_parse_time", "avg_generation_time",
+    "total_calls", "total_builds"}`` — the same numbers `promptgen stats --json` prints.
+    `workspace` defaults to the nearest ancestor of the current directory holding
+    `work-space/`.
+    """
+    from promptgen.cli.stats import performance_stats
+
+    return performance_stats(workspace)

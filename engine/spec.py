@@ -1,0 +1,101 @@
+"""What a node is: its spec (identity and inputs) and its rule (how to compute it).
+
+The engine knows two *source* kinds built in, named by the prefix of their key:
+
+* ``file:<path>`` — a file, ``<path>`` relative to the build root with ``/``.
+  Its value is a :class:`FileText`-shaped dict: ``{"text": str}`` when the file is
+  a readable UTF-8 text (BOM removed, newlines normalised to ``\\n``), otherwise
+  ``{"error": <code>}`` with a code from :data:`FILE_ERRORS`.
+* ``dir:<path>`` — one directory's listing. Its value is a sorted list of
+  ``[name, type]`` pairs, ``type`` one of ``"f"`` (file), ``"d"`` (directory),
+  ``"o"`` (other) or ``"x"`` (a symbolic link that leaves the root, dangles or
+  loops: never followed). A missing directory has the value ``None``.
+
+Every other node is *derived*: a :class:`NodeSpec` names its inputs, and the
+:class:`Rule` registered for its kind computes its value from the inputs' values.
+Values are JSON data (dict, list, str, int, float, bool, None) so that the store
+can keep them and fingerprint them.
+
+An *expander* is a rule whose value is a list of further :class:`NodeSpec`; the
+engine adds those nodes to the graph. That is how dynamic structure works: the
+rule that reads a directory listing decides which nodes exist below it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+JSON = Any
+
+#: Error codes a ``file:`` source value can carry instead of text.
+FILE_ERRORS = (
+    "missing",  # no such file (or it vanished during the build)
+    "not_a_file",  # a directory or a special file
+    "not_utf8",  # bytes that do not decode as UTF-8
+    "too_large",  # larger than the engine's size limit
+    "unreadable",  # permission denied or another OS error
+    "outside_root",  # a symbolic link leading out of the build root
+)
+
+SOURCE_KINDS = ("file", "dir")
+
+
+def kind_of(key: str) -> str:
+    """The kind of a node is the part of its key before the first colon."""
+    return key.split(":", 1)[0]
+
+
+def is_source(key: str) -> bool:
+    return kind_of(key) in SOURCE_KINDS
+
+
+def source_path(key: str) -> str:
+    """The root-relative path of a ``file:`` or ``dir:`` key."""
+    return key.split(":", 1)[1]
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """Identity and inputs of one derived node.
+
+    ``key`` is unique in the graph and conventionally ``f"{kind}:{name}"``.
+    ``inputs`` are keys of other nodes, in the order the rule receives their
+    values; source keys (``file:``/``dir:``) may be named without being declared.
+    ``param`` is static JSON data handed to the rule (part of the node's identity:
+    changing it makes the node recompute).
+    """
+
+    key: str
+    kind: str
+    inputs: tuple[str, ...] = ()
+    param: JSON = None
+
+    def to_json(self) -> list[Any]:
+        return [self.key, self.kind, list(self.inputs), self.param]
+
+    @classmethod
+    def from_json(cls, data: Sequence[Any]) -> "NodeSpec":
+        key, kind, inputs, param = data
+        return cls(key, kind, tuple(inputs), param)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How nodes of one kind are computed.
+
+    ``compute(param, input_values)`` must be a pure function of its arguments and
+    return JSON data (for an expander: a list of :class:`NodeSpec`). ``version``
+    names the code: change it whenever ``compute`` changes meaning, and every node
+    of the kind recomputes on the next build.
+    """
+
+    kind: str
+    version: str
+    compute: Callable[[JSON, list[JSON]], Any]
+    expands: bool = False
+    doc: str = field(default="", compare=False)
+
+
+class RuleError(Exception):
+    """A rule could not compute its node (bad input it chose not to tolerate)."""
