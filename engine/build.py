@@ -1,0 +1,442 @@
+"""The rebuilder: verifying traces with early cutoff (as in Shake and Salsa).
+
+For every derived node the store keeps a *trace*: its spec, its rule version, the
+fingerprints of its inputs when it was last computed, and the fingerprint of its
+value. A build walks the graph in topological order and, for each node:
+
+1. compares the current fingerprints of its inputs with the trace; if they are
+   equal (and the rule version and spec are the same) the stored value is
+   reused — nothing is read, nothing is computed;
+2. otherwise recomputes it, and fingerprints the new value: if it equals the old
+   one the node is *cut off* — its dependents see an unchanged input and are
+   reused in turn.
+
+Structure is dynamic: *expander* nodes produce further nodes. The order of the
+last build is stored; while every expander reproduces the same nodes, the build
+simply walks that order (no networkx import). When an expander's output changes,
+the remaining nodes are scheduled in rounds by ``graph.schedule``.
+
+The invariant, tested by property tests: the values after an incremental build
+equal the values of a clean build of the same files.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Optional
+
+from . import explain as ex
+from . import fingerprint
+from .sources import DEFAULT_MAX_FILE_BYTES, SourceReader, SourceRecord
+from .spec import JSON, NodeSpec, Rule, is_source
+from .store import Commit, Previous, Store, StoreDamaged, Trace
+
+
+class BuildError(Exception):
+    """The graph itself is wrong (unknown kind, unknown input, cycle, clash)."""
+
+
+class NodeFailed(BuildError):
+    """A rule raised: the node could not be computed."""
+
+    def __init__(self, key: str, exc: BaseException) -> None:
+        self.key = key
+        self.exc = exc
+        super().__init__(f"computing {key} failed: {type(exc).__name__}: {exc}")
+
+
+@dataclass
+class BuildCounters:
+    nodes: int = 0
+    recomputed: int = 0
+    reused: int = 0
+    cut_off: int = 0
+    files_stat: int = 0
+    files_read: int = 0
+    files_hashed: int = 0
+    dirs_listed: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+class ValueMap(Mapping[str, JSON]):
+    """Values of the derived nodes of a build; stored values are loaded on demand."""
+
+    def __init__(self, keys: list[str], computed: dict[str, JSON], store: Optional[Store]) -> None:
+        self._keys = keys
+        self._index = set(keys)
+        self._computed = computed
+        self._store = store
+
+    def __getitem__(self, key: str) -> JSON:
+        if key in self._computed:
+            return self._computed[key]
+        if key not in self._index or self._store is None:
+            raise KeyError(key)
+        value = self._store.value(key)
+        self._computed[key] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+
+@dataclass
+class BuildResult:
+    specs: dict[str, NodeSpec]
+    order: list[str]
+    values: ValueMap
+    decisions: list[ex.Decision]
+    counters: BuildCounters
+    fingerprints: dict[str, str]
+    sources: dict[str, SourceRecord]
+    mode: str
+    started_ns: int
+    duration_s: float
+    commit: Commit = field(default_factory=Commit)
+    structure_changed: bool = False
+
+    def keys_of_kind(self, kind: str) -> list[str]:
+        return [k for k in self.order if self.specs[k].kind == kind]
+
+    @property
+    def recomputed_nodes(self) -> list[str]:
+        return [d.key for d in self.decisions if d.status == ex.RAN and not is_source(d.key)]
+
+
+def roots_digest(roots: list[NodeSpec]) -> str:
+    return fingerprint.of_value([s.to_json() for s in roots])
+
+
+class _Restart(Exception):
+    """The optimistic walk met a changed structure; continue in rounds."""
+
+
+class Builder:
+    """One build. Use :func:`build`."""
+
+    def __init__(self, root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
+                 store: Optional[Store], prev: Previous, force: bool,
+                 max_file_bytes: int) -> None:
+        self.roots = roots
+        self.rules = rules
+        self.store = store
+        self.prev = prev
+        self.force = force
+        self.reader = SourceReader(root, max_file_bytes)
+        self.specs: dict[str, NodeSpec] = {}
+        self.fps: dict[str, str] = {}
+        self.computed: dict[str, JSON] = {}
+        self.src: dict[str, SourceRecord] = {}
+        self.decisions: list[ex.Decision] = []
+        self.order: list[str] = []
+        self.done: set[str] = set()
+        self.traces: dict[str, tuple[Trace, JSON]] = {}
+        self.counters = BuildCounters()
+        self.structure_changed = False
+
+    # -- the walk ----------------------------------------------------------
+    def run(self) -> None:
+        digest = roots_digest(self.roots)
+        for spec in self.roots:
+            self._add_spec(spec)
+        prev = self.prev
+        if prev.order and prev.meta.get("roots") == digest and not self.force:
+            try:
+                for key in prev.order:
+                    if key not in self.specs:
+                        self.specs[key] = prev.traces[key].spec
+                    self._evaluate(key, optimistic=True)
+            except _Restart:
+                self._respec_from_expanders()
+        else:
+            self.structure_changed = True
+        self._rounds()
+
+    def _respec_from_expanders(self) -> None:
+        """After a structure change: the graph is the roots plus what evaluated expanders produce."""
+        self.structure_changed = True
+        self.specs = {}
+        for spec in self.roots:
+            self._add_spec(spec)
+        for key in self.order:
+            spec = self.prev.traces[key].spec if key not in self.specs else self.specs[key]
+            rule = self._rule(spec)
+            if rule.expands:
+                for child in self._value(key):
+                    self._add_spec(NodeSpec.from_json(child))
+
+    def _rounds(self) -> None:
+        while True:
+            pending = [k for k in self.specs if k not in self.done]
+            if not pending:
+                return
+            ready = self._ready(pending)
+            if not ready:
+                missing = sorted(
+                    {i for k in pending for i in self.specs[k].inputs
+                     if not is_source(i) and i not in self.specs}
+                )
+                raise BuildError(
+                    "nodes read inputs that no rule produces: " + ", ".join(missing[:10])
+                )
+            from . import graph  # networkx: only when the structure changed
+
+            for key in graph.schedule(self.specs, ready):
+                self._evaluate(key, optimistic=False)
+
+    def _ready(self, pending: list[str]) -> list[str]:
+        ready: set[str] = set()
+        candidates = set(pending)
+        changed = True
+        while changed:
+            changed = False
+            for key in list(candidates):
+                if all(is_source(i) or i in self.done or i in ready for i in self.specs[key].inputs):
+                    ready.add(key)
+                    candidates.discard(key)
+                    changed = True
+        # nodes that wait only on other pending nodes (a cycle among them) are
+        # scheduled together so that the cycle is reported with its members
+        if not ready and candidates:
+            if all(all(is_source(i) or i in self.specs for i in self.specs[k].inputs) for k in candidates):
+                return list(candidates)
+        return list(ready)
+
+    def _add_spec(self, spec: NodeSpec) -> None:
+        old = self.specs.get(spec.key)
+        if old is not None and old != spec:
+            raise BuildError(f"node {spec.key} is produced twice with different inputs")
+        if is_source(spec.key):
+            raise BuildError(f"{spec.key}: source keys (file:, dir:) cannot be declared as derived nodes")
+        self.specs[spec.key] = spec
+
+    def _rule(self, spec: NodeSpec) -> Rule:
+        rule = self.rules.get(spec.kind)
+        if rule is None:
+            raise BuildError(f"no rule for node kind {spec.kind!r} (node {spec.key})")
+        return rule
+
+    # -- sources -----------------------------------------------------------
+    def _source_fp(self, key: str) -> str:
+        rec = self.src.get(key)
+        if rec is None:
+            before = self.prev.sources.get(key)
+            rec = self.reader.check(key, before)
+            self.src[key] = rec
+            self._source_decision(key, before, rec)
+        return rec.fingerprint
+
+    def _source_decision(self, key: str, before: Optional[SourceRecord], rec: SourceRecord) -> None:
+        kind = key.split(":", 1)[0]
+        path = key.split(":", 1)[1]
+        if not rec.refreshed:
+            self.decisions.append(ex.Decision(key, kind, ex.REUSED))
+        elif before is None:
+            self.decisions.append(ex.Decision(key, kind, ex.RAN, self._absent_reason(), {"path": path}))
+        elif before.fingerprint == rec.fingerprint:
+            self.decisions.append(ex.Decision(
+                key, kind, ex.CUT_OFF, ex.INPUT_CHANGED,
+                {"path": path, "old": before.fingerprint, "new": rec.fingerprint, "what": "stamp changed, content same"},
+            ))
+        else:
+            self.decisions.append(ex.Decision(
+                key, kind, ex.RAN, ex.INPUT_CHANGED,
+                {"path": path, "old": before.fingerprint, "new": rec.fingerprint},
+            ))
+
+    def _absent_reason(self) -> str:
+        if self.force:
+            return ex.FORCED
+        return ex.STORE_MISSING_OR_DAMAGED if self.prev.absent == "damaged" else ex.NEW
+
+    # -- values ------------------------------------------------------------
+    def _value(self, key: str) -> JSON:
+        if is_source(key):
+            self._source_fp(key)
+            rec = self.src[key]
+            if key.startswith("dir:"):
+                return rec.value
+            value, fresh = self.reader.file_value(key, rec)
+            if fresh is not rec:
+                self.src[key] = fresh
+            return value
+        if key in self.computed:
+            return self.computed[key]
+        if self.store is None:
+            raise StoreDamaged(f"no value for {key}")
+        value = self.store.value(key)
+        self.computed[key] = value
+        return value
+
+    # -- one node ----------------------------------------------------------
+    def _evaluate(self, key: str, optimistic: bool) -> None:
+        spec = self.specs[key]
+        rule = self._rule(spec)
+        trace = self.prev.traces.get(key)
+        input_fps = [self._source_fp(i) if is_source(i) else self._dep_fp(key, i) for i in spec.inputs]
+        reason, detail = self._why(spec, rule, trace, input_fps)
+        self.counters.nodes += 1
+        if reason is None:
+            self.fps[key] = trace.fingerprint  # type: ignore[union-attr]
+            self.decisions.append(ex.Decision(key, spec.kind, ex.REUSED))
+            self.counters.reused += 1
+            self._finish(key)
+            return
+        values = [self._value(i) for i in spec.inputs]
+        # a file read now may differ from its stamp check: record what was used
+        input_fps = [self.src[i].fingerprint if is_source(i) else self.fps[i] for i in spec.inputs]
+        t0 = time.perf_counter()
+        try:
+            out = rule.compute(spec.param, values)
+        except Exception as exc:  # noqa: BLE001 - reported with the node's name
+            raise NodeFailed(key, exc) from exc
+        wall = time.perf_counter() - t0
+        if rule.expands:
+            children = list(out)
+            for child in children:
+                if not isinstance(child, NodeSpec):
+                    raise NodeFailed(key, TypeError(f"expander returned {type(child).__name__}, not NodeSpec"))
+            value: JSON = [c.to_json() for c in children]
+        else:
+            value = out
+        try:
+            fp = fingerprint.of_value(value)
+        except (TypeError, ValueError) as exc:
+            raise NodeFailed(key, TypeError(f"value is not JSON data: {exc}")) from exc
+        self.fps[key] = fp
+        self.computed[key] = value
+        self.traces[key] = (Trace(spec, rule.version, input_fps, fp), value)
+        cut = trace is not None and trace.fingerprint == fp
+        self.decisions.append(ex.Decision(key, spec.kind, ex.CUT_OFF if cut else ex.RAN, reason, detail, wall))
+        self.counters.recomputed += 1
+        if cut:
+            self.counters.cut_off += 1
+        if rule.expands:
+            if optimistic and not cut:
+                self._finish(key)
+                raise _Restart()
+            for child in children:
+                self._add_spec(child)
+        self._finish(key)
+
+    def _finish(self, key: str) -> None:
+        self.done.add(key)
+        self.order.append(key)
+
+    def _dep_fp(self, key: str, dep: str) -> str:
+        fp = self.fps.get(dep)
+        if fp is None:
+            raise BuildError(f"{key} reads {dep}, which is not built before it")
+        return fp
+
+    def _why(self, spec: NodeSpec, rule: Rule, trace: Optional[Trace],
+             input_fps: list[str]) -> tuple[Optional[str], dict[str, Any]]:
+        if self.force:
+            return ex.FORCED, {}
+        if trace is None:
+            return self._absent_reason(), {}
+        if trace.rule_version != rule.version:
+            return ex.RULE_CHANGED, {"old": trace.rule_version, "new": rule.version}
+        if trace.spec != spec:
+            added = [i for i in spec.inputs if i not in trace.spec.inputs]
+            removed = [i for i in trace.spec.inputs if i not in spec.inputs]
+            what = "inputs changed"
+            if added or removed:
+                what = f"inputs changed (+{len(added)} -{len(removed)})"
+            elif trace.spec.param != spec.param:
+                what = "parameters changed"
+            return ex.DEPENDENCY_CHANGED, {"what": what, "added": added, "removed": removed}
+        for dep, old, new in zip(spec.inputs, trace.input_fps, input_fps):
+            if old != new:
+                if is_source(dep):
+                    return ex.INPUT_CHANGED, {"path": dep.split(":", 1)[1], "node": dep, "old": old, "new": new}
+                return ex.DEPENDENCY_CHANGED, {"node": dep, "old": old, "new": new}
+        return None, {}
+
+    # -- result ------------------------------------------------------------
+    def commit(self) -> Commit:
+        prev = self.prev
+        c = Commit()
+        for key, rec in self.src.items():
+            before = prev.sources.get(key)
+            if rec.refreshed or before is None:
+                c.sources_upsert[key] = rec
+        c.sources_delete = [k for k in prev.sources if k not in self.src]
+        c.nodes_upsert = dict(self.traces)
+        c.nodes_delete = [k for k in prev.traces if k not in self.specs]
+        if self.order != prev.order:
+            c.order = list(self.order)
+        digest = roots_digest(self.roots)
+        if prev.meta.get("roots") != digest:
+            c.meta["roots"] = digest
+        return c
+
+
+def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
+          store: Optional[Store] = None, *, force: bool = False,
+          max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> BuildResult:
+    """Bring every node reachable from ``roots`` up to date; does not commit.
+
+    With ``store=None`` the build is clean and in memory. The caller commits
+    ``result.commit`` (see ``session.py``). A store found damaged while loading
+    values is discarded and the build restarts clean (``store.warnings`` says so).
+    """
+    started_ns = time.time_ns()
+    t0 = time.perf_counter()
+    for attempt in (1, 2):
+        prev = Previous()
+        if store is not None:
+            try:
+                prev = store.load()
+                if getattr(store, "damaged_on_open", False) and prev.absent:
+                    prev.absent = "damaged"
+            except StoreDamaged as exc:
+                store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
+                store.discard()
+                prev = Previous(absent="damaged")
+        builder = Builder(root, roots, rules, store, prev, force, max_file_bytes)
+        try:
+            builder.run()
+        except StoreDamaged as exc:
+            if store is None or attempt == 2:
+                raise
+            store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
+            store.discard()
+            continue
+        break
+    counters = builder.counters
+    rc = builder.reader.counters
+    counters.files_stat, counters.files_read = rc.stat, rc.read
+    counters.files_hashed, counters.dirs_listed = rc.hashed, rc.listed
+    commit = builder.commit()
+    changed_sources = any(d.status == ex.RAN for d in builder.decisions if is_source(d.key))
+    if prev.absent or force:
+        mode = "full"
+    elif counters.recomputed == 0 and not changed_sources and not commit.writes_state():
+        mode = "noop"
+    else:
+        mode = "incremental"
+    keys = list(builder.order)
+    return BuildResult(
+        specs=builder.specs,
+        order=keys,
+        values=ValueMap(keys, builder.computed, store),
+        decisions=builder.decisions,
+        counters=counters,
+        fingerprints={**{k: r.fingerprint for k, r in builder.src.items()}, **builder.fps},
+        sources=builder.src,
+        mode=mode,
+        started_ns=started_ns,
+        duration_s=time.perf_counter() - t0,
+        commit=commit,
+        structure_changed=builder.structure_changed,
+    )

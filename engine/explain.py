@@ -1,0 +1,83 @@
+"""Why a node ran or was reused: decisions as data.
+
+Every node of every build gets one :class:`Decision`. ``status`` says what
+happened (``ran``: recomputed and its value changed; ``cut_off``: recomputed but
+its value is the same as before, so it dirties nothing downstream; ``reused``:
+not recomputed). ``reason`` says why it ran, from a closed set, with ``detail``
+naming the input and the fingerprints involved. The store keeps the decisions of
+the last builds so that ``promptgen graph --explain`` can show them later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+# Why a node ran (the closed set).
+NEW = "new"
+INPUT_CHANGED = "input_changed"
+DEPENDENCY_CHANGED = "dependency_changed"
+RULE_CHANGED = "rule_changed"
+FORCED = "forced"
+STORE_MISSING_OR_DAMAGED = "store_missing_or_damaged"
+REASONS = (NEW, INPUT_CHANGED, DEPENDENCY_CHANGED, RULE_CHANGED, FORCED, STORE_MISSING_OR_DAMAGED)
+
+# What happened.
+RAN = "ran"
+CUT_OFF = "cut_off"
+REUSED = "reused"
+STATUSES = (RAN, CUT_OFF, REUSED)
+
+
+@dataclass
+class Decision:
+    key: str
+    kind: str
+    status: str
+    reason: Optional[str] = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "node": self.key,
+            "kind": self.kind,
+            "status": self.status,
+            "reason": self.reason,
+            "detail": self.detail,
+            "wall_s": self.wall_s,
+        }
+
+    def describe(self) -> str:
+        """One line a person can read: what happened and, if it ran, why."""
+        if self.status == REUSED:
+            return "reused (inputs unchanged)"
+        why = describe_reason(self.reason, self.detail)
+        if self.status == CUT_OFF:
+            return f"ran ({why}); value unchanged, dependents cut off"
+        return f"ran ({why})"
+
+
+def describe_reason(reason: Optional[str], detail: dict[str, Any]) -> str:
+    if reason == INPUT_CHANGED:
+        return f"input {detail.get('path')} changed {short(detail.get('old'))}→{short(detail.get('new'))}"
+    if reason == DEPENDENCY_CHANGED:
+        if "node" in detail:
+            return f"dependency {detail['node']} changed {short(detail.get('old'))}→{short(detail.get('new'))}"
+        return detail.get("what", "its inputs changed")
+    if reason == RULE_CHANGED:
+        return f"rule version {detail.get('old')}→{detail.get('new')}"
+    if reason == NEW:
+        return "new node"
+    if reason == FORCED:
+        return "forced"
+    if reason == STORE_MISSING_OR_DAMAGED:
+        return "no usable store"
+    return str(reason)
+
+
+def short(fp: Any) -> str:
+    if fp is None:
+        return "∅"
+    s = str(fp)
+    return s if len(s) <= 12 else s[:12]

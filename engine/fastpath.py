@@ -1,0 +1,99 @@
+"""The no-op fast path: answer from the last build without importing the engine.
+
+After every committed build the session writes ``<store>/snapshot``: the stamps
+of every source the build read (workspace files and directories, plus the code
+files of promptgen itself and any config file the caller names), the stamp of
+the database, and a *payload* — the answers the caller wants to print on a
+no-op (the prompts, the status document, the build summary).
+
+A snapshot is self-validating: if every recorded path still has its recorded
+stamp, the payload is exactly what a build would compute now, because it was
+computed from exactly those inputs. It is only written when no stamp is racy
+(see ``stamp.py``), so equality of stamps proves equality of content. Any
+mismatch, or any doubt (unreadable snapshot, other format, other key), means
+"not a no-op": the caller runs the real build.
+
+This module imports only ``os`` and ``marshal`` (both built in); checking ~600
+stamps costs about a millisecond.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+from typing import Any, Optional, Sequence
+
+SNAPSHOT = "snapshot"
+FORMAT = 3
+
+
+def _stamp(path: str) -> Optional[tuple[int, int, int, int]]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+
+
+def load(store_dir: str, key: str) -> Optional[dict[str, Any]]:
+    """The payload if nothing changed since the snapshot was written, else None."""
+    try:
+        with open(os.path.join(store_dir, SNAPSHOT), "rb") as fh:
+            data = marshal.loads(fh.read())
+        if data["format"] != FORMAT or data["key"] != key:
+            return None
+        paths: Sequence[str] = data["paths"]
+        stamps: Sequence[Any] = data["stamps"]
+    except Exception:  # noqa: BLE001 - any unreadable snapshot just means "build"
+        return None
+    stat = os.stat
+    for path, stamp in zip(paths, stamps):
+        try:
+            st = stat(path)
+        except OSError:
+            if stamp is not None:
+                return None
+            continue
+        if stamp is None or (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino) != stamp:
+            return None
+    payload = data["payload"]
+    payload["_stat_count"] = len(paths)
+    return payload
+
+
+def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any]], payload: dict[str, Any]) -> bool:
+    """Atomically replace the snapshot; ``entries`` are ``(abs_path, stamp)`` pairs.
+
+    The database's own stamp is appended here (after its commit), so a store
+    changed by anyone else invalidates the snapshot.
+    """
+    from .store import DB_NAME
+
+    all_entries = list(entries) + [(os.path.join(store_dir, DB_NAME), _stamp(os.path.join(store_dir, DB_NAME)))]
+    data = {
+        "format": FORMAT,
+        "key": key,
+        "paths": [p for p, _ in all_entries],
+        "stamps": [s for _, s in all_entries],
+        "payload": payload,
+    }
+    path = os.path.join(store_dir, SNAPSHOT)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(marshal.dumps(data))
+        os.replace(tmp, path)
+        return True
+    except (OSError, ValueError):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
+
+
+def remove(store_dir: str) -> None:
+    try:
+        os.unlink(os.path.join(store_dir, SNAPSHOT))
+    except OSError:
+        pass

@@ -1,0 +1,101 @@
+"""The metrics journal: how a no-op build records metrics without writing the store.
+
+A no-op build must not write the database (that would cost a transaction and
+change the state the fast path checks). It appends its metric increments, one
+per line, to ``<store>/journal`` with a single ``O_APPEND`` write. The next
+build that takes the lock folds the journal into the database's counters, so
+``promptgen metrics`` and ``stats`` always see every build.
+
+Line format (tab-separated): ``c|h <name> <labels> <amount>``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable, Optional
+
+JOURNAL = "journal"
+ROTATE_BYTES = 1 << 20
+
+
+def append(store_dir: str, increments: Iterable[tuple[str, str, str, float]]) -> None:
+    data = "".join(f"{t}\t{n}\t{lab}\t{amt!r}\n" for t, n, lab, amt in increments).encode()
+    try:
+        fd = os.open(os.path.join(store_dir, JOURNAL), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError:
+        return  # a read-only store: metrics of this run are lost, the answer is not
+    try:
+        os.write(fd, data)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def parse(data: bytes) -> tuple[list[tuple[str, str, str, float]], int]:
+    """Complete lines of ``data`` → increments, and how many bytes they span."""
+    end = data.rfind(b"\n") + 1
+    out = []
+    for line in data[:end].decode("utf-8", "replace").splitlines():
+        parts = line.split("\t")
+        if len(parts) != 4 or parts[0] not in ("c", "h"):
+            continue  # a torn or foreign line: skip it, never fail
+        try:
+            out.append((parts[0], parts[1], parts[2], float(parts[3])))
+        except ValueError:
+            continue
+    return out, end
+
+
+def fold(store_dir: str, store) -> int:
+    """Move journal lines into ``store``'s metrics; call with the build lock held.
+
+    Returns the number of increments folded. The byte offset folded so far is
+    kept in the store (with the journal's inode), in the same transaction as the
+    counters, so a crash never counts a line twice.
+    """
+    path = os.path.join(store_dir, JOURNAL)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return 0
+    try:
+        st = os.fstat(fd)
+        ino = str(st.st_ino)
+        offset = 0
+        if store.meta("journal_ino") == ino:
+            offset = int(store.meta("journal_offset") or 0)
+        if offset > st.st_size:
+            offset = 0
+        os.lseek(fd, offset, os.SEEK_SET)
+        data = os.read(fd, st.st_size - offset) if st.st_size > offset else b""
+    finally:
+        os.close(fd)
+    increments, used = parse(data)
+    new_offset = offset + used
+    store.record_metrics(increments, {"journal_ino": ino, "journal_offset": str(new_offset)})
+    if new_offset >= ROTATE_BYTES and new_offset == st.st_size:
+        try:
+            os.unlink(path)
+            store.record_metrics([], {"journal_ino": "", "journal_offset": "0"})
+        except OSError:
+            pass
+    return len(increments)
+
+
+def pending(store_dir: str, store) -> list[tuple[str, str, str, float]]:
+    """Journal lines not yet folded (for read-only views such as ``metrics``)."""
+    path = os.path.join(store_dir, JOURNAL)
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            offset = 0
+            if store.meta("journal_ino") == str(st.st_ino):
+                offset = int(store.meta("journal_offset") or 0)
+            fh.seek(offset if offset <= st.st_size else 0)
+            data = fh.read()
+    except OSError:
+        return []
+    return parse(data)[0]
+
+

@@ -1,0 +1,166 @@
+"""A build as a user runs it: lock, store, build, commit, snapshot, metrics.
+
+This is where the engine's guarantees are put together:
+
+* one writer at a time (``lock.py``), others wait with a message or give up;
+* a damaged store is replaced with a warning, an unwritable one means a build in
+  memory with a warning — either way the answer is computed and correct;
+* a no-op writes nothing to the database: its metrics go to the journal;
+* after a build, the fast-path snapshot is refreshed so that the next no-op
+  never reaches this module.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from . import fastpath, journal, metrics
+from .build import BuildResult, build
+from .lock import BuildLock
+from .spec import NodeSpec, Rule, is_source
+from .stamp import is_racy, stat_stamp
+from .store import Store, StoreUnavailable
+
+
+@dataclass
+class SessionConfig:
+    root: str
+    store_dir: str
+    #: Identifies what the snapshot answers for (root, options, formats).
+    snapshot_key: str
+    #: Paths whose change must invalidate the snapshot although no node reads
+    #: them (promptgen's own code, a config file).
+    extra_paths: Sequence[str] = ()
+    max_file_bytes: int = 8 * 1024 * 1024
+
+
+@dataclass
+class Outcome:
+    result: BuildResult
+    warnings: list[str] = field(default_factory=list)
+    build_id: Optional[int] = None
+    persisted: bool = False
+
+
+def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule], *,
+        force: bool = False, wait: bool = True,
+        on_wait: Optional[Callable[[Optional[int]], None]] = None,
+        payload: Optional[Callable[[BuildResult], dict[str, Any]]] = None,
+        extra_metrics: Optional[Callable[[BuildResult], list[metrics.Increment]]] = None) -> Outcome:
+    """Build under the lock and persist; raises ``LockBusy`` when ``wait`` is False."""
+    warnings: list[str] = []
+    lock: Optional[BuildLock] = None
+    store: Optional[Store] = None
+    try:
+        try:
+            os.makedirs(config.store_dir, exist_ok=True)
+            lock = BuildLock(config.store_dir)
+            lock.acquire(wait=wait, on_wait=on_wait)
+        except OSError as exc:
+            lock = None
+            warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
+        if lock is not None:
+            try:
+                store = Store.open(config.store_dir)
+                warnings.extend(store.warnings)
+            except (StoreUnavailable, sqlite3.Error) as exc:
+                warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
+        if store is not None:
+            try:
+                journal.fold(config.store_dir, store)
+            except sqlite3.Error:
+                pass
+        result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes)
+        if store is not None:
+            warnings.extend(w for w in store.warnings if w not in warnings)
+        increments = metrics.for_build(result) + (extra_metrics(result) if extra_metrics else [])
+        outcome = Outcome(result, warnings)
+        if store is None:
+            return outcome
+        if result.mode == "noop":
+            journal.append(config.store_dir, increments)
+        else:
+            commit = result.commit
+            commit.build = {
+                "started_ns": result.started_ns,
+                "duration_s": result.duration_s,
+                "mode": result.mode,
+                "summary": summary(result),
+            }
+            commit.decisions = result.decisions
+            commit.metrics = increments
+            try:
+                outcome.build_id = store.commit(commit)
+            except sqlite3.Error as exc:
+                warnings.append(f"could not save the store ({exc}); this answer is correct but not cached")
+                fastpath.remove(config.store_dir)
+                return outcome
+        outcome.persisted = True
+        if payload is not None:
+            _refresh_snapshot(config, result, payload(result))
+        return outcome
+    finally:
+        if store is not None:
+            store.close()
+        if lock is not None:
+            lock.release()
+
+
+def summary(result: BuildResult) -> dict[str, Any]:
+    """The ``promptgen build --json`` summary fields the engine knows."""
+    c = result.counters
+    return {
+        "nodes": c.nodes,
+        "recomputed": c.recomputed,
+        "reused": c.reused,
+        "cut_off": c.cut_off,
+        "duration_s": round(result.duration_s, 6),
+        "recomputed_nodes": result.recomputed_nodes,
+        "mode": result.mode,
+        "counters": {
+            "files_stat": c.files_stat,
+            "files_read": c.files_read,
+            "files_hashed": c.files_hashed,
+            "dirs_listed": c.dirs_listed,
+        },
+    }
+
+
+def kind_counts(result: BuildResult) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for key in result.order:
+        kind = result.specs[key].kind
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def _refresh_snapshot(config: SessionConfig, result: BuildResult, payload: dict[str, Any]) -> None:
+    """Write the fast-path snapshot, unless a stamp is racy (then the next build checks)."""
+    entries: list[tuple[str, Any]] = []
+    root = os.path.abspath(config.root)
+    for key, rec in result.sources.items():
+        if is_racy(rec.stamp, rec.recorded_ns):
+            fastpath.remove(config.store_dir)
+            return
+        rel = key.split(":", 1)[1]
+        entries.append((root if rel in ("", ".") else os.path.join(root, rel), rec.stamp))
+    now = time.time_ns()
+    for path in config.extra_paths:
+        stamp = stat_stamp(path)
+        if is_racy(stamp, now):
+            fastpath.remove(config.store_dir)
+            return
+        entries.append((path, stamp))
+    payload = dict(payload)
+    payload.setdefault("kinds", kind_counts(result))
+    fastpath.write(config.store_dir, config.snapshot_key, entries, payload)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc)

@@ -1,0 +1,175 @@
+"""Source nodes: files and directory listings, checked by stamp, read only when needed.
+
+A source's *fingerprint* is what derived nodes record in their traces. It is
+decided by the stat fast path when the stamp is unchanged and trusted (see
+:mod:`.stamp`), otherwise by reading and hashing (files) or listing (directories).
+Reading never follows a symbolic link out of the build root.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as _stat
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from . import fingerprint
+from .spec import source_path
+from .stamp import Stamp, is_racy, stat_stamp
+
+DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024
+
+MISSING = "missing"
+
+
+@dataclass
+class SourceRecord:
+    """What is known about one source at the end of a build (and what is stored)."""
+
+    stamp: Optional[Stamp]
+    recorded_ns: int
+    fingerprint: str
+    #: A directory's listing (stored); a file's value when it was read in this
+    #: build (never stored: files are re-read when a dependent recomputes).
+    value: Any = None
+    #: True when this build read the path (new, changed or racy stamp).
+    refreshed: bool = False
+
+
+@dataclass
+class SourceCounters:
+    stat: int = 0
+    read: int = 0
+    hashed: int = 0
+    listed: int = 0
+
+
+def decode_text(raw: bytes) -> dict[str, str]:
+    """Bytes → the value of a ``file:`` node: UTF-8 text with universal newlines."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"error": "not_utf8"}
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return {"text": text}
+
+
+class SourceReader:
+    """Checks and reads the sources of one build, under one root."""
+
+    def __init__(self, root: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+        self.root = os.path.abspath(root)
+        self.root_real = os.path.realpath(self.root)
+        self.max_file_bytes = max_file_bytes
+        self.counters = SourceCounters()
+
+    # -- paths -------------------------------------------------------------
+    def abspath(self, key: str) -> str:
+        rel = source_path(key)
+        return self.root if rel in ("", ".") else os.path.join(self.root, rel)
+
+    def _inside(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return real == self.root_real or real.startswith(self.root_real + os.sep)
+
+    # -- checking ----------------------------------------------------------
+    def check(self, key: str, prev: Optional[SourceRecord]) -> SourceRecord:
+        """The current record of a source, reading it only if the stamp says so."""
+        path = self.abspath(key)
+        now = time.time_ns()
+        stamp = stat_stamp(path)
+        self.counters.stat += 1
+        if prev is not None and prev.stamp == stamp and not is_racy(stamp, prev.recorded_ns):
+            return prev
+        if key.startswith("dir:"):
+            return self._list(path, stamp, now)
+        return self._read(path, stamp, now)
+
+    def file_value(self, key: str, record: SourceRecord) -> tuple[Any, SourceRecord]:
+        """The value of a ``file:`` source; reads the file if this build has not."""
+        if record.refreshed and record.value is not None:
+            return record.value, record
+        path = self.abspath(key)
+        fresh = self._read(path, stat_stamp(path), time.time_ns())
+        return fresh.value, fresh
+
+    # -- reading -----------------------------------------------------------
+    def _read(self, path: str, stamp: Optional[Stamp], now: int) -> SourceRecord:
+        def error(code: str, fp: Optional[str] = None) -> SourceRecord:
+            return SourceRecord(stamp, now, fp or f"error:{code}", {"error": code}, True)
+
+        if stamp is None:
+            if os.path.lexists(path) and not self._inside(path):
+                return error("outside_root")
+            return SourceRecord(None, now, MISSING, {"error": "missing"}, True)
+        if not self._inside(path):
+            return error("outside_root")
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            return SourceRecord(None, now, MISSING, {"error": "missing"}, True)
+        except IsADirectoryError:
+            return error("not_a_file")
+        except OSError:
+            return error("unreadable")
+        try:
+            st = os.fstat(fd)
+            if not _stat.S_ISREG(st.st_mode):
+                return error("not_a_file")
+            if st.st_size > self.max_file_bytes:
+                return error("too_large", f"error:too_large:{st.st_size}:{st.st_mtime_ns}")
+            chunks = []
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if sum(map(len, chunks)) > self.max_file_bytes:
+                    return error("too_large", f"error:too_large:grew:{st.st_mtime_ns}")
+            raw = b"".join(chunks)
+        except OSError:
+            return error("unreadable")
+        finally:
+            os.close(fd)
+        self.counters.read += 1
+        self.counters.hashed += 1
+        return SourceRecord(stamp, now, fingerprint.of_bytes(raw), decode_text(raw), True)
+
+    def _list(self, path: str, stamp: Optional[Stamp], now: int) -> SourceRecord:
+        if stamp is None:
+            return SourceRecord(None, now, MISSING, None, True)
+        if not self._inside(path):
+            return SourceRecord(stamp, now, "error:outside_root", None, True)
+        entries: list[list[str]] = []
+        try:
+            with os.scandir(path) as it:
+                for entry in it:
+                    entries.append([entry.name, self._entry_type(entry)])
+        except NotADirectoryError:
+            return SourceRecord(stamp, now, "error:not_a_directory", None, True)
+        except FileNotFoundError:
+            return SourceRecord(None, now, MISSING, None, True)
+        except OSError:
+            return SourceRecord(stamp, now, "error:unreadable", None, True)
+        entries.sort()
+        self.counters.listed += 1
+        return SourceRecord(stamp, now, fingerprint.of_value(entries), entries, True)
+
+    def _entry_type(self, entry: "os.DirEntry[str]") -> str:
+        try:
+            if entry.is_symlink():
+                if not self._inside(entry.path):
+                    return "x"
+                st = os.stat(entry.path)
+                if _stat.S_ISDIR(st.st_mode):
+                    return "d"
+                return "f" if _stat.S_ISREG(st.st_mode) else "o"
+            if entry.is_dir(follow_symlinks=False):
+                return "d"
+            return "f" if entry.is_file(follow_symlinks=False) else "o"
+        except OSError:
+            return "x"

@@ -1,0 +1,386 @@
+"""The persistent store: one SQLite database per workspace.
+
+It holds source stamps, node traces and values, the schedule (a topological order
+of the last graph), the decisions of the last builds, and cumulative metrics.
+
+Rules it keeps:
+
+* A build commits in one transaction at its end, so ``kill -9`` at any moment
+  leaves the previous consistent state (SQLite's rollback journal does the rest).
+* A damaged, truncated, foreign or old-schema database is never trusted: it is
+  discarded with a one-line warning and the build starts from nothing. The store
+  is a cache; deleting it is always safe.
+* Values are loaded lazily: a build that reuses a node never reads its value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from .sources import SourceRecord
+from .spec import NodeSpec
+
+SCHEMA_VERSION = 1
+DB_NAME = "state.db"
+KEEP_BUILDS = 20
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (
+    key TEXT PRIMARY KEY, mtime_ns INTEGER, ctime_ns INTEGER, size INTEGER, ino INTEGER,
+    recorded_ns INTEGER NOT NULL, fingerprint TEXT NOT NULL, value TEXT);
+CREATE TABLE nodes (
+    key TEXT PRIMARY KEY, kind TEXT NOT NULL, spec TEXT NOT NULL, rule_version TEXT NOT NULL,
+    input_fps TEXT NOT NULL, fingerprint TEXT NOT NULL, value TEXT NOT NULL,
+    position INTEGER NOT NULL);
+CREATE TABLE builds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started_ns INTEGER NOT NULL, duration_s REAL NOT NULL,
+    mode TEXT NOT NULL, summary TEXT NOT NULL);
+CREATE TABLE decisions (
+    build_id INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL,
+    status TEXT NOT NULL, reason TEXT, detail TEXT NOT NULL, wall_s REAL NOT NULL,
+    PRIMARY KEY (build_id, seq));
+CREATE TABLE counters (name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL,
+    PRIMARY KEY (name, labels));
+CREATE TABLE histograms (name TEXT NOT NULL, labels TEXT NOT NULL, buckets TEXT NOT NULL,
+    sum REAL NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (name, labels));
+"""
+
+
+class StoreDamaged(Exception):
+    """The database cannot be trusted; the caller discards it and rebuilds."""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be opened for writing (read-only folder, disk full, …)."""
+
+
+@dataclass
+class Trace:
+    """What a derived node was computed from, last time."""
+
+    spec: NodeSpec
+    rule_version: str
+    input_fps: list[str]
+    fingerprint: str
+
+
+@dataclass
+class Previous:
+    """The state of the last committed build, as the next build sees it."""
+
+    sources: dict[str, SourceRecord] = field(default_factory=dict)
+    traces: dict[str, Trace] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    #: Why there is no previous state: None, "missing" or "damaged".
+    absent: Optional[str] = "missing"
+
+
+@dataclass
+class Commit:
+    """Everything one build writes, applied in one transaction."""
+
+    sources_upsert: dict[str, SourceRecord] = field(default_factory=dict)
+    sources_delete: list[str] = field(default_factory=list)
+    nodes_upsert: dict[str, tuple[Trace, Any]] = field(default_factory=dict)
+    nodes_delete: list[str] = field(default_factory=list)
+    order: Optional[list[str]] = None
+    meta: dict[str, str] = field(default_factory=dict)
+    build: Optional[dict[str, Any]] = None
+    decisions: list[Any] = field(default_factory=list)
+    metrics: list[tuple[str, str, str, float]] = field(default_factory=list)
+
+    def writes_state(self) -> bool:
+        return bool(
+            self.sources_upsert
+            or self.sources_delete
+            or self.nodes_upsert
+            or self.nodes_delete
+            or self.order is not None
+            or self.meta
+        )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class Store:
+    """A connection to ``<store_dir>/state.db``; create with :meth:`open`."""
+
+    def __init__(self, store_dir: str, conn: sqlite3.Connection) -> None:
+        self.dir = store_dir
+        self.path = os.path.join(store_dir, DB_NAME)
+        self.conn = conn
+        self.warnings: list[str] = []
+        #: True when open() found a bad database and replaced it.
+        self.damaged_on_open = False
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def open(cls, store_dir: str) -> "Store":
+        """Open (creating if needed) the store; a bad database is replaced."""
+        try:
+            os.makedirs(store_dir, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create {store_dir}: {exc.strerror}") from exc
+        path = os.path.join(store_dir, DB_NAME)
+        warnings: list[str] = []
+        try:
+            conn = cls._connect(path)
+            problem = cls._check_schema(conn)
+        except sqlite3.DatabaseError as exc:
+            conn, problem = None, f"unreadable ({exc})"
+        if problem is not None:
+            if conn is not None:
+                conn.close()
+            warnings.append(f"store {path} is {problem}; discarding it and rebuilding from scratch")
+            cls._discard_files(path)
+            try:
+                conn = cls._connect(path)
+                cls._check_schema(conn)
+            except sqlite3.DatabaseError as exc:
+                raise StoreUnavailable(f"cannot create {path}: {exc}") from exc
+        store = cls(store_dir, conn)
+        store.warnings = warnings
+        store.damaged_on_open = bool(warnings)
+        return store
+
+    @staticmethod
+    def _connect(path: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    @staticmethod
+    def _check_schema(conn: sqlite3.Connection) -> Optional[str]:
+        """None if usable (creating the schema in an empty file), else what is wrong."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and not tables:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executescript(_SCHEMA)  # executescript commits the open transaction
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"cannot write the store: {exc}") from exc
+            return None
+        if version != SCHEMA_VERSION:
+            return f"from schema version {version} (this promptgen uses {SCHEMA_VERSION})"
+        needed = {"meta", "sources", "nodes", "builds", "decisions", "counters", "histograms"}
+        if not needed <= tables:
+            return "missing tables " + ", ".join(sorted(needed - tables))
+        return None
+
+    @staticmethod
+    def _discard_files(path: str) -> None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            try:
+                os.unlink(path + suffix)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot remove damaged store {path}{suffix}: {exc.strerror}") from exc
+
+    def discard(self) -> None:
+        """Drop a store found damaged mid-build and start an empty one in its place."""
+        try:
+            self.conn.close()
+        except sqlite3.Error:
+            pass
+        self._discard_files(self.path)
+        self.conn = self._connect(self.path)
+        self._check_schema(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- reading -----------------------------------------------------------
+    def load(self) -> Previous:
+        try:
+            conn = self.conn
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            sources = {}
+            for key, m, c, s, i, rec, fp, value in conn.execute("SELECT * FROM sources"):
+                stamp = None if m is None else (m, c, s, i)
+                sources[key] = SourceRecord(stamp, rec, fp, None if value is None else json.loads(value))
+            traces = {}
+            order = []
+            for key, kind, spec, version, fps, fp in conn.execute(
+                "SELECT key, kind, spec, rule_version, input_fps, fingerprint FROM nodes ORDER BY position"
+            ):
+                traces[key] = Trace(NodeSpec.from_json(json.loads(spec)), version, json.loads(fps), fp)
+                order.append(key)
+        except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
+            raise StoreDamaged(str(exc)) from exc
+        absent = None if (traces or sources or meta) else "missing"
+        return Previous(sources, traces, order, meta, absent)
+
+    def value(self, key: str) -> Any:
+        try:
+            row = self.conn.execute("SELECT value FROM nodes WHERE key=?", (key,)).fetchone()
+            if row is None:
+                raise StoreDamaged(f"no stored value for {key}")
+            return json.loads(row[0])
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise StoreDamaged(str(exc)) from exc
+
+    def builds(self, limit: int = KEEP_BUILDS) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT id, started_ns, duration_s, mode, summary FROM builds ORDER BY id DESC LIMIT ?", (limit,)
+        ).fetchall()
+        return [
+            {"id": i, "started_ns": s, "duration_s": d, "mode": m, "summary": json.loads(summary)}
+            for i, s, d, m, summary in rows
+        ]
+
+    def decisions(self, build_id: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT key, kind, status, reason, detail, wall_s FROM decisions WHERE build_id=? ORDER BY seq",
+            (build_id,),
+        ).fetchall()
+        return [
+            {"node": k, "kind": kind, "status": st, "reason": r, "detail": json.loads(d), "wall_s": w}
+            for k, kind, st, r, d, w in rows
+        ]
+
+    def counters(self) -> list[tuple[str, str, float]]:
+        return list(self.conn.execute("SELECT name, labels, value FROM counters ORDER BY name, labels"))
+
+    def histograms(self) -> list[tuple[str, str, list[int], float, int]]:
+        return [
+            (n, lab, json.loads(b), s, c)
+            for n, lab, b, s, c in self.conn.execute(
+                "SELECT name, labels, buckets, sum, count FROM histograms ORDER BY name, labels"
+            )
+        ]
+
+    def meta(self, key: str) -> Optional[str]:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    # -- writing -----------------------------------------------------------
+    def commit(self, commit: Commit) -> Optional[int]:
+        """Apply ``commit`` atomically; returns the new build id (if one is recorded)."""
+        conn = self.conn
+        build_id = None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            if commit.sources_delete:
+                conn.executemany("DELETE FROM sources WHERE key=?", [(k,) for k in commit.sources_delete])
+            if commit.sources_upsert:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            key,
+                            *(rec.stamp if rec.stamp is not None else (None, None, None, None)),
+                            rec.recorded_ns,
+                            rec.fingerprint,
+                            None if not key.startswith("dir:") or rec.value is None else _dumps(rec.value),
+                        )
+                        for key, rec in commit.sources_upsert.items()
+                    ],
+                )
+            if commit.nodes_delete:
+                conn.executemany("DELETE FROM nodes WHERE key=?", [(k,) for k in commit.nodes_delete])
+            if commit.nodes_upsert:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,?,COALESCE((SELECT position FROM nodes WHERE key=?), -1))",
+                    [
+                        (
+                            key,
+                            trace.spec.kind,
+                            _dumps(trace.spec.to_json()),
+                            trace.rule_version,
+                            _dumps(trace.input_fps),
+                            trace.fingerprint,
+                            _dumps(value),
+                            key,
+                        )
+                        for key, (trace, value) in commit.nodes_upsert.items()
+                    ],
+                )
+            if commit.order is not None:
+                conn.executemany(
+                    "UPDATE nodes SET position=? WHERE key=?", [(i, k) for i, k in enumerate(commit.order)]
+                )
+            if commit.meta:
+                conn.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", list(commit.meta.items()))
+            if commit.build is not None:
+                b = commit.build
+                cur = conn.execute(
+                    "INSERT INTO builds (started_ns, duration_s, mode, summary) VALUES (?,?,?,?)",
+                    (b["started_ns"], b["duration_s"], b["mode"], _dumps(b["summary"])),
+                )
+                build_id = cur.lastrowid
+                conn.executemany(
+                    "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?)",
+                    [
+                        (build_id, seq, d.key, d.kind, d.status, d.reason, _dumps(d.detail), d.wall_s)
+                        for seq, d in enumerate(commit.decisions)
+                    ],
+                )
+                oldest = build_id - KEEP_BUILDS
+                conn.execute("DELETE FROM decisions WHERE build_id<=?", (oldest,))
+                conn.execute("DELETE FROM builds WHERE id<=?", (oldest,))
+            if commit.metrics:
+                self._apply_metrics(commit.metrics)
+            conn.execute("COMMIT")
+        except BaseException:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise
+        return build_id
+
+    def _apply_metrics(self, increments: Iterable[tuple[str, str, str, float]]) -> None:
+        """Add increments: ("c", name, labels, amount) or ("h", name, labels, observation)."""
+        from .metrics import bucket_index, buckets_for
+
+        conn = self.conn
+        sums: dict[tuple[str, str], float] = {}
+        observations: dict[tuple[str, str], list[float]] = {}
+        for typ, name, labels, amount in increments:
+            if typ == "c":
+                sums[(name, labels)] = sums.get((name, labels), 0.0) + amount
+            else:
+                observations.setdefault((name, labels), []).append(amount)
+        conn.executemany(
+            "INSERT INTO counters VALUES (?,?,?) ON CONFLICT(name, labels) DO UPDATE SET value=value+excluded.value",
+            [(n, lab, v) for (n, lab), v in sums.items()],
+        )
+        for (name, labels), values in observations.items():
+            row = conn.execute(
+                "SELECT buckets, sum, count FROM histograms WHERE name=? AND labels=?", (name, labels)
+            ).fetchone()
+            bounds = buckets_for(name)
+            counts = json.loads(row[0]) if row else [0] * (len(bounds) + 1)
+            for v in values:
+                counts[bucket_index(bounds, v)] += 1
+            total = (row[1] if row else 0.0) + sum(values)
+            count = (row[2] if row else 0) + len(values)
+            conn.execute(
+                "INSERT OR REPLACE INTO histograms VALUES (?,?,?,?,?)",
+                (name, labels, _dumps(counts), total, count),
+            )
+
+    def record_metrics(self, increments: list[tuple[str, str, str, float]], meta: Optional[dict[str, str]] = None) -> None:
+        """A small transaction that only adds metrics (used to fold the journal)."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._apply_metrics(increments)
+            if meta:
+                conn.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", list(meta.items()))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
