@@ -1,0 +1,1 @@
+"""The ``promptgen`` command: argument parsing, output, exit codes. Thin by design."""

@@ -1,0 +1,41 @@
+"""``promptgen build``: build every plan's prompt; one summary line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .. import exitcodes
+from ..output import info, warn
+from ..selection import select
+from ..workspace import build, build_json, locate, summary_line
+
+
+def on_wait(pid: int | None) -> None:
+    who = f"process {pid}" if pid else "another promptgen process"
+    info(f"promptgen: waiting for {who} to finish its build…")
+
+
+def run(ns: argparse.Namespace) -> int:
+    ws = locate(ns.workspace, ns.plan_root, ns.store)
+    built = build(ws, force=ns.force, wait=not ns.no_wait, on_wait=on_wait)
+    for w in built.outcome.warnings:
+        warn(w)
+    chosen = [select(built.reports, p, ws.root, os.getcwd()) for p in ns.plans]
+    if ns.json:
+        sys.stdout.write(build_json(built) + "\n")
+    else:
+        sys.stdout.write(summary_line(built) + "\n")
+        for plan in chosen:
+            cur = plan.get("current")
+            where = f"{cur['number']} {cur['state']}" if cur else plan["plan_state"]
+            sys.stdout.write(f"  @{plan['feature']}: {where}\n")
+    if ns.timings:
+        from ..timings import print_timings
+
+        print_timings(built.result)
+    code = exitcodes.OK
+    for plan in chosen:
+        code = max(code, plan["exit_code"])
+    return code

@@ -1,0 +1,52 @@
+"""``promptgen clean``: remove the store's files, and nothing else.
+
+Only files promptgen creates are removed (the database and its journals, the
+fast-path snapshot, the metrics journal, the lock). User files in the store
+folder — template overrides in ``.promptgen/templates/`` — are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from promptgen.engine.fastpath import SNAPSHOT
+from promptgen.engine.journal import JOURNAL
+from promptgen.engine.lock import LOCK_NAME, BuildLock
+from promptgen.engine.store import DB_NAME
+
+from ..output import info
+from ..workspace import locate
+
+OWNED = (DB_NAME, DB_NAME + "-journal", DB_NAME + "-wal", DB_NAME + "-shm", SNAPSHOT, JOURNAL, LOCK_NAME)
+
+
+def run(ns: argparse.Namespace) -> int:
+    ws = locate(ns.workspace, ns.plan_root, ns.store)
+    removed = []
+    lock = None
+    if os.path.isdir(ws.store_dir):
+        lock = BuildLock(ws.store_dir)
+        try:
+            lock.acquire(wait=False)  # never pull the store from under a running build
+        except OSError:
+            lock = None  # a read-only folder: nothing to clean in it anyway
+    for name in OWNED:
+        path = os.path.join(ws.store_dir, name)
+        try:
+            os.unlink(path)
+            removed.append(name)
+        except FileNotFoundError:
+            pass
+    if os.path.isdir(ws.store_dir):
+        for name in os.listdir(ws.store_dir):
+            if name.startswith(SNAPSHOT + ".") and name.endswith(".tmp"):
+                os.unlink(os.path.join(ws.store_dir, name))
+    if lock is not None:
+        lock.release()
+    try:
+        os.rmdir(ws.store_dir)  # only if empty: templates stay
+    except OSError:
+        pass
+    info(f"promptgen: removed {', '.join(removed) if removed else 'nothing (no store)'} in {ws.store_dir}")
+    return 0

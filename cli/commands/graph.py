@@ -1,0 +1,142 @@
+"""``promptgen graph``: explain a build (why each node ran) or export the graph."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from promptgen.engine.explain import describe_reason
+
+from ..output import console
+from ..storeview import open_store
+from ..workspace import UsageError, locate
+
+
+def run(ns: argparse.Namespace) -> int:
+    ws = locate(ns.workspace, ns.plan_root, ns.store)
+    with open_store(ws) as store:
+        if ns.format:
+            return _export(store, ns)
+        if ns.dry_run:
+            from promptgen.engine.dryrun import dry_run
+            from promptgen.nodes import api
+
+            rows = dry_run(ws.root, store, api.RULES)
+            return _print_dry_run(rows, ns)
+        if ns.explain or ns.node:
+            return _explain(store, ns)
+        prev = store.load()
+    kinds: dict[str, int] = {}
+    for t in prev.traces.values():
+        kinds[t.spec.kind] = kinds.get(t.spec.kind, 0) + 1
+    edges = sum(len(t.spec.inputs) for t in prev.traces.values())
+    sys.stdout.write(f"{len(prev.traces)} derived nodes and {len(prev.sources)} sources, {edges} edges\n")
+    for k, n in sorted(kinds.items()):
+        sys.stdout.write(f"  {k:<12} {n}\n")
+    sys.stdout.write("see `promptgen graph --explain` and `promptgen graph --format dot`\n")
+    return 0
+
+
+def _export(store, ns: argparse.Namespace) -> int:
+    from promptgen.engine import graph
+
+    prev = store.load()
+    g = graph.digraph({k: t.spec for k, t in prev.traces.items()})
+    if ns.node:
+        keep = {n for n in g if ns.node in n}
+        if not keep:
+            raise UsageError(f"no node matches {ns.node!r}")
+        import networkx as nx
+
+        for n in list(keep):
+            keep |= nx.ancestors(g, n)
+        g = g.subgraph(keep).copy()
+    if ns.format == "dot":
+        sys.stdout.write(graph.to_dot(g))
+    else:
+        sys.stdout.write(json.dumps(graph.to_json(g), indent=2) + "\n")
+    return 0
+
+
+def _explain(store, ns: argparse.Namespace) -> int:
+    builds = store.builds()
+    if not builds:
+        raise UsageError("no build recorded yet: run `promptgen build` first")
+    if not 1 <= ns.build <= len(builds):
+        raise UsageError(f"--build must be between 1 and {len(builds)} (the recorded builds, newest first)")
+    b = builds[ns.build - 1]
+    rows = store.decisions(b["id"])
+    if ns.node:
+        rows = [r for r in rows if ns.node in r["node"]]
+        if not rows:
+            raise UsageError(f"no node of build #{b['id']} matches {ns.node!r}")
+    if ns.json:
+        sys.stdout.write(json.dumps({"build": b, "decisions": rows}, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    _print_explain(b, rows, ns, store)
+    return 0
+
+
+def _print_explain(b: dict[str, Any], rows: list[dict[str, Any]], ns: argparse.Namespace, store) -> None:
+    from rich.table import Table
+
+    s = b["summary"]
+    out = console()
+    out.print(f"build #{b['id']} ({b['mode']}, {b['duration_s'] * 1000:.1f} ms): {s['nodes']} nodes, "
+              f"{s['recomputed']} recomputed ({s['cut_off']} cut off), {s['reused']} reused; files "
+              f"stat'ed {s['counters']['files_stat']}, read {s['counters']['files_read']}")
+    shown = rows if ns.all else [r for r in rows if r["status"] != "reused"]
+    t = Table(title_justify="left", title="nodes that ran" if not ns.all else "all nodes")
+    t.add_column("node")
+    t.add_column("outcome")
+    t.add_column("why")
+    t.add_column("ms", justify="right")
+    for r in shown:
+        why = "" if r["status"] == "reused" else describe_reason(r["reason"], r["detail"])
+        t.add_row(r["node"], r["status"], why, f"{r['wall_s'] * 1000:.3f}")
+    out.print(t)
+    if not shown:
+        out.print("nothing ran: every node was reused")
+    _critical_path(store, rows, out)
+
+
+def _critical_path(store, rows, out) -> None:
+    from promptgen.engine.graph import critical_path
+
+    prev = store.load()
+    specs = {k: t.spec for k, t in prev.traces.items()}
+    wall = {r["node"]: r["wall_s"] for r in rows}
+    path, total = critical_path(specs, wall)
+    if total > 0:
+        out.print(f"critical path ({total * 1000:.2f} ms): " + " → ".join(path))
+
+
+def _print_dry_run(rows: list[dict[str, Any]], ns: argparse.Namespace) -> int:
+    if ns.node:
+        rows = [r for r in rows if ns.node in r["node"]]
+    if ns.json:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    pending = [r for r in rows if r["status"] != "reused"]
+    out = console()
+    if not pending:
+        out.print(f"nothing would run: all {len(rows)} nodes are up to date")
+        return 0
+    from rich.table import Table
+
+    t = Table(title=f"what `promptgen build` would do now ({len(pending)} of {len(rows)} nodes)",
+              title_justify="left")
+    t.add_column("node")
+    t.add_column("would")
+    t.add_column("why")
+    for r in pending:
+        why = describe_reason(r["reason"], r["detail"])
+        if r["status"] == "may_run":
+            why = f"only if {r['detail'].get('node')} changes value"
+        if r["detail"].get("note"):
+            why += f"; {r['detail']['note']}"
+        t.add_row(r["node"], "run" if r["status"] == "would_run" else "maybe run", why)
+    out.print(t)
+    return 0

@@ -1,0 +1,52 @@
+"""``promptgen next PLAN``: the plan's next prompt on stdout, warnings on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .. import exitcodes
+from ..output import info, warn
+from ..selection import SelectionError, select
+from ..workspace import build, format_warning, locate
+from .build import on_wait
+
+
+def run(ns: argparse.Namespace) -> int:
+    ws = locate(ns.workspace, ns.plan_root, ns.store)
+    built = build(ws, wait=not ns.no_wait, on_wait=on_wait)
+    for w in built.outcome.warnings:
+        warn(w)
+    plan = select(built.reports, ns.plan, ws.root, os.getcwd())
+    for w in plan["warnings"]:
+        warn(format_warning(w))
+    if ns.achievement:
+        from promptgen.nodes import api
+
+        try:
+            text = api.prompt_for_achievement(built.result.values, plan, ns.achievement)
+        except api.SelectionError as exc:
+            raise SelectionError(str(exc), getattr(exc, "candidates", [])) from None
+        code = exitcodes.OK
+    else:
+        text = plan["prompt"]
+        code = plan["exit_code"]
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+    if ns.copy:
+        _copy(text)
+    return code
+
+
+def _copy(text: str) -> None:
+    try:
+        import pyperclip
+    except ImportError:
+        info("promptgen: --copy needs pyperclip: pip install 'promptgen[clipboard]' (prompt printed above)")
+        return
+    try:
+        pyperclip.copy(text)
+        info("promptgen: prompt copied to the clipboard")
+    except Exception as exc:  # noqa: BLE001 - pyperclip raises its own types per platform
+        info(f"promptgen: no clipboard available ({exc}); the prompt is printed above")

@@ -1,0 +1,149 @@
+"""The no-op fast path of ``promptgen build`` and ``promptgen next``.
+
+Most runs change nothing (an agent asking "what next?" in a loop, CI, editor
+hooks). For those, this module answers from the fast-path snapshot
+(``promptgen.engine.fastpath``) without importing argparse, json, sqlite3,
+networkx or rich — each of which costs more than the whole answer.
+
+It accepts only the plain forms of the two commands; anything else (``--help``,
+``--timings``, ``--achievement``, a typo) returns None and the full CLI takes
+over, so the full parser stays the one authority on the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Optional
+
+SNAPSHOT_FORMAT = "1"
+
+
+def find_root(workspace: Optional[str]) -> Optional[str]:
+    """``--workspace`` or the nearest ancestor of the cwd containing ``work-space/``."""
+    if workspace:
+        root = os.path.abspath(workspace)
+        return root if os.path.isdir(os.path.join(root, "work-space")) else None
+    here = os.getcwd()
+    while True:
+        if os.path.isdir(os.path.join(here, "work-space")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def store_dir(root: str, store: Optional[str] = None) -> str:
+    store = store or os.environ.get("PROMPTGEN_STORE")
+    if store:
+        return os.path.abspath(store)
+    return os.path.join(root, ".promptgen")
+
+
+def snapshot_key(root: str, store: str, extra_plan_roots: tuple[str, ...]) -> str:
+    return "\0".join((SNAPSHOT_FORMAT, root, store, *extra_plan_roots))
+
+
+def format_summary(plans: int, nodes: int, recomputed: int, reused: int, cut_off: int,
+                   seconds: float, warnings: int, mode: str) -> str:
+    warn = f", {warnings} warning{'s' if warnings != 1 else ''} (promptgen status)" if warnings else ""
+    return (
+        f"{plans} plan{'s' if plans != 1 else ''}: {nodes} nodes, {recomputed} recomputed, "
+        f"{reused} reused, {cut_off} cut off ({mode}, {seconds * 1000:.1f} ms){warn}"
+    )
+
+
+def _parse(argv: list[str]) -> Optional[tuple[str, Optional[str], bool, list[str]]]:
+    """(verb, workspace, json, positionals) for the plain forms, else None."""
+    if not argv or argv[0] not in ("build", "next"):
+        return None
+    verb, rest = argv[0], argv[1:]
+    workspace: Optional[str] = None
+    as_json = False
+    positionals: list[str] = []
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--workspace" and i + 1 < len(rest):
+            workspace = rest[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--workspace="):
+            workspace = arg.split("=", 1)[1]
+        elif arg == "--json" and verb == "build":
+            as_json = True
+        elif arg.startswith("-"):
+            return None  # anything else is the full parser's business
+        else:
+            positionals.append(arg)
+        i += 1
+    if verb == "build" and positionals:
+        return None
+    if verb == "next" and len(positionals) != 1:
+        return None
+    return verb, workspace, as_json, positionals
+
+
+def try_fast(argv: list[str]) -> Optional[int]:
+    """Answer a no-op from the snapshot and return the exit code, or None."""
+    t0 = time.perf_counter()
+    parsed = _parse(argv)
+    if parsed is None or os.environ.get("PROMPTGEN_NO_FASTPATH"):
+        return None
+    verb, workspace, as_json, positionals = parsed
+    root = find_root(workspace)
+    if root is None:
+        return None
+    store = store_dir(root)
+    from promptgen.engine import fastpath
+
+    payload = fastpath.load(store, snapshot_key(root, store, ()))
+    if payload is None:
+        return None
+    plans = payload["plans"]
+    if verb == "next":
+        from .selection import SelectionError, select
+
+        try:
+            plan = select(plans, positionals[0], root, os.getcwd())
+        except SelectionError:
+            return None  # let the full CLI report it (and check the workspace)
+        for line in plan["warnings"]:
+            sys.stderr.write(line + "\n")
+        sys.stdout.write(plan["prompt"])
+        if not plan["prompt"].endswith("\n"):
+            sys.stdout.write("\n")
+        code = plan["exit_code"]
+        served = [plan]
+    else:
+        nodes = payload["nodes"]
+        elapsed = time.perf_counter() - t0
+        if as_json:
+            sys.stdout.write(
+                '{"nodes": %d, "recomputed": 0, "reused": %d, "cut_off": 0, "duration_s": %.6f, '
+                '"recomputed_nodes": [], "mode": "noop", "counters": {"files_stat": %d, '
+                '"files_read": 0, "files_hashed": 0, "dirs_listed": 0}, "plans": %d, "warnings": []}\n'
+                % (nodes, nodes, elapsed, payload["_stat_count"], len(plans))
+            )
+        else:
+            sys.stdout.write(
+                format_summary(len(plans), nodes, 0, nodes, 0, elapsed, payload["warning_count"], "noop") + "\n"
+            )
+        code = 0
+        served = plans
+    sys.stdout.flush()
+    _record(store, payload, served, time.perf_counter() - t0)
+    return code
+
+
+def _record(store: str, payload: dict, served: list, seconds: float) -> None:
+    """Metrics of this no-op, appended to the journal (never the database)."""
+    from promptgen.engine import journal, metrics
+
+    increments = metrics.for_noop(payload.get("kinds", {}), payload["_stat_count"], seconds)
+    for plan in served:
+        state = plan.get("state") or plan["plan_state"]
+        increments.append(metrics.counter("promptgen_prompt_generation_total", state=state, status="cached"))
+    journal.append(store, increments)

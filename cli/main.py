@@ -1,0 +1,59 @@
+"""``promptgen``: the entry point.
+
+A no-op ``build`` or ``next`` is answered by ``fast.try_fast`` before anything
+else is imported. Every other invocation goes through argparse and a command
+module in this package. User errors end with a one-line message and exit code 2
+(or 1 for a workspace problem); only a bug prints more, and only with
+``PROMPTGEN_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    from .fast import try_fast
+
+    code = try_fast(args)
+    if code is not None:
+        return code
+    return _full(args)
+
+
+def _full(argv: list[str]) -> int:
+    from . import exitcodes
+    from .output import error
+
+    try:
+        from .parser import make_parser
+
+        parser = make_parser()
+        ns = parser.parse_args(argv)
+        if not getattr(ns, "command", None):
+            parser.print_help(sys.stderr)
+            return exitcodes.USAGE
+        return ns.run(ns)
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+    except BrokenPipeError:
+        # `promptgen next @X | head`: the reader left; not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return exitcodes.OK
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        from .errors import report
+
+        return report(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

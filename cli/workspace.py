@@ -1,0 +1,185 @@
+"""From command-line options to a built workspace: root, store, build, answers.
+
+The CLI's only glue between ``promptgen.nodes`` (what a workspace means) and
+``promptgen.engine.session`` (how a build runs). Everything a no-op must be able
+to print later is put into the fast-path payload here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
+
+from promptgen.engine import metrics
+from promptgen.engine.session import Outcome, SessionConfig, run, summary
+
+from . import fast
+
+STORE_DIRNAME = ".promptgen"
+
+
+class UsageError(Exception):
+    """Reported as a one-line message with exit code 2."""
+
+
+@dataclass
+class Workspace:
+    root: str
+    store_dir: str
+    plan_roots: tuple[str, ...]
+    extra_plan_roots: tuple[str, ...]
+
+    @property
+    def config_path(self) -> str:
+        return os.path.join(self.root, "promptgen.toml")
+
+
+def locate(workspace: Optional[str], plan_roots: Sequence[str] = (), store: Optional[str] = None) -> Workspace:
+    """Resolve ``--workspace`` (or search upward from the cwd) and the config."""
+    from promptgen.nodes import api
+
+    root = fast.find_root(workspace)
+    if root is None:
+        if workspace:
+            raise UsageError(f"{workspace} is not a workspace: it has no work-space/ folder")
+        raise UsageError(
+            "no workspace found: looked for a work-space/ folder in the current directory "
+            "and its parents; run inside a workspace or pass --workspace PATH"
+        )
+    try:
+        config = api.load_config(_path(root), tuple(plan_roots))
+    except api.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    return Workspace(
+        root=root,
+        store_dir=fast.store_dir(root, store),
+        plan_roots=tuple(config.plan_roots),
+        extra_plan_roots=tuple(plan_roots),
+    )
+
+
+def _path(root: str):
+    from pathlib import Path
+
+    return Path(root)
+
+
+def code_paths() -> list[str]:
+    """promptgen's own files: a change to them (an upgrade) invalidates the snapshot."""
+    import promptgen
+    import promptgen.cli
+    import promptgen.engine
+    import promptgen.nodes
+
+    paths = []
+    for pkg in (promptgen, promptgen.engine, promptgen.nodes, promptgen.cli):
+        folder = os.path.dirname(os.path.abspath(pkg.__file__))
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            paths.extend(os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith((".py", ".md")))
+    return sorted(set(paths))
+
+
+@dataclass
+class Built:
+    """A finished build and the per-plan answers derived from it."""
+
+    outcome: Outcome
+    reports: list[dict[str, Any]]
+
+    @property
+    def result(self):
+        return self.outcome.result
+
+
+def build(ws: Workspace, *, force: bool = False, wait: bool = True,
+          on_wait: Optional[Callable[[Optional[int]], None]] = None) -> Built:
+    """Run an incremental build of every plan and collect the reports."""
+    from promptgen.nodes import api
+
+    config = api.load_config(_path(ws.root), ws.extra_plan_roots)
+    session = SessionConfig(
+        root=ws.root,
+        store_dir=ws.store_dir,
+        snapshot_key=fast.snapshot_key(ws.root, ws.store_dir, ws.extra_plan_roots),
+        extra_paths=code_paths() + [ws.config_path],
+    )
+    reports_box: dict[str, list[dict[str, Any]]] = {}
+
+    def reports_of(result) -> list[dict[str, Any]]:
+        if "r" not in reports_box:
+            reports_box["r"] = api.plan_reports(result.values)
+        return reports_box["r"]
+
+    def payload(result) -> dict[str, Any]:
+        return make_payload(ws, result, reports_of(result))
+
+    def prompt_metrics(result) -> list[metrics.Increment]:
+        return _prompt_metrics(result, reports_of(result))
+
+    outcome = run(session, api.graph_roots(config), api.RULES, force=force, wait=wait, on_wait=on_wait,
+                  payload=payload, extra_metrics=prompt_metrics)
+    return Built(outcome, reports_of(outcome.result))
+
+
+def _prompt_metrics(result, reports: list[dict[str, Any]]) -> list[metrics.Increment]:
+    """promptgen_prompt_generation_*: one per plan prompt, generated or served from cache."""
+    state_of = {f"prompt:{r['plan_file']}": (r.get("current") or {}).get("state") or r["plan_state"] for r in reports}
+    out = []
+    for d in result.decisions:
+        if d.kind != "prompt":
+            continue
+        state = state_of.get(d.key, "unknown")
+        if d.status == "reused":
+            out.append(metrics.counter("promptgen_prompt_generation_total", state=state, status="cached"))
+        else:
+            out.append(metrics.counter("promptgen_prompt_generation_total", state=state, status="generated"))
+            out.append(metrics.observe("promptgen_prompt_generation_duration_seconds", d.wall_s))
+    return out
+
+
+def make_payload(ws: Workspace, result, reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the fast path prints on a no-op: every answer, pre-rendered."""
+    from promptgen.nodes import api
+
+    doc = api.status_document(_path(ws.root), reports)
+    return {
+        "plans": [
+            {
+                "feature": r["feature"],
+                "folder": r["folder"],
+                "plan_file": r["plan_file"],
+                "plan_state": r["plan_state"],
+                "state": (r.get("current") or {}).get("state"),
+                "prompt": r["prompt"],
+                "exit_code": r["exit_code"],
+                "warnings": [format_warning(w) for w in r["warnings"]],
+            }
+            for r in reports
+        ],
+        "status_json": json.dumps(doc, indent=2, ensure_ascii=False),
+        "nodes": result.counters.nodes,
+        "warning_count": sum(len(r["warnings"]) for r in reports),
+    }
+
+
+def format_warning(w: dict[str, Any]) -> str:
+    where = f" [{w['path']}]" if w.get("path") else ""
+    return f"warning ({w['kind']}): {w['message']}{where}"
+
+
+def build_json(built: Built) -> str:
+    data = summary(built.result)
+    data["plans"] = len(built.reports)
+    data["warnings"] = built.outcome.warnings
+    return json.dumps(data, indent=2)
+
+
+def summary_line(built: Built) -> str:
+    r = built.result
+    c = r.counters
+    nwarn = sum(len(p["warnings"]) for p in built.reports)
+    return fast.format_summary(len(built.reports), c.nodes, c.recomputed, c.reused, c.cut_off,
+                               r.duration_s, nwarn, r.mode)
