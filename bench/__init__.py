@@ -1,0 +1,1 @@
+"""Benchmark harness for promptgen (run with ``python -m bench.run``; see bench/README.md)."""
