@@ -219,6 +219,7 @@ def test_parse_json_output_and_noop_problems():
     bad = {"recomputed": 2, "recomputed_nodes": ["state:A", "prompt:A"], "counters": {"files_read": 1, "files_hashed": 1}}
     assert len(noop_problems(bad)) == 3
     assert "files_read missing" in " ".join(noop_problems({"recomputed": 0, "counters": {"files_hashed": 0}}))
+    assert noop_problems({"recomputed": 0, "counters": dict(ok["counters"], dirs_listed=2)}) == ["dirs_listed=2"]
     assert derived_nodes(["file:a", "dir:b", "state:X"]) == ["state:X"]
 
 
