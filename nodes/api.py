@@ -1,0 +1,284 @@
+"""The facade the CLI calls: configuration, graph roots, reports, selection.
+
+Why a facade: the CLI (written separately) should not know node keys, value
+shapes or parser modules. It finds the workspace, loads the configuration, asks
+for the graph roots and rules, hands them to the engine, and turns the built
+values into reports, documents and prompts through the functions below.
+Nothing here prints, exits or touches the terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Mapping, Optional, Sequence
+
+from promptgen.engine.spec import JSON, NodeSpec, Rule
+
+from . import graph
+from . import layout
+from . import numbers as num
+from . import prompts
+from . import state_machine as sm
+
+WORKSPACE_DIR = "work-space"
+CONFIG_FILE = "promptgen.toml"
+DEFAULT_PLAN_ROOTS = ("work-space/plans",)
+DEFAULT_TEMPLATES_DIR = ".promptgen/templates"
+
+#: The per-plan fields of spec §8, in order.
+STATUS_FIELDS = ("feature", "plan_file", "plan_state", "current", "available", "achievements", "warnings")
+
+
+class ConfigError(Exception):
+    """``promptgen.toml`` (or a plan-root option) is wrong; the message says how to fix it."""
+
+
+class SelectionError(Exception):
+    """A plan or achievement selector matched nothing or more than one thing."""
+
+    def __init__(self, message: str, candidates: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.candidates = list(candidates)
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    root: Path
+    plan_roots: tuple[str, ...] = DEFAULT_PLAN_ROOTS
+    templates_dir: str = DEFAULT_TEMPLATES_DIR
+
+
+# -- workspace and configuration ------------------------------------------------------
+def find_workspace_root(start: Path) -> Optional[Path]:
+    """The nearest ancestor of ``start`` (itself included) that contains ``work-space/``."""
+    p = Path(start).absolute()
+    if p.is_file():
+        p = p.parent
+    for candidate in (p, *p.parents):
+        if (candidate / WORKSPACE_DIR).is_dir():
+            return candidate
+    return None
+
+
+def _relative(root: Path, value: object, what: str) -> str:
+    """A workspace-relative ``/`` path, or ConfigError saying how to fix it."""
+    example = 'e.g. "work-space/backlog-plans"'
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{what}: expected a non-empty string path relative to the workspace root ({example})")
+    raw = value.strip().replace("\\", "/")
+    if os.path.isabs(raw):
+        try:
+            raw = Path(raw).resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            raise ConfigError(f"{what}: {value!r} is outside the workspace {root}; "
+                              f"use a path inside it, relative to the root ({example})") from None
+    parts = [p for p in PurePosixPath(raw).parts if p not in ("", ".")]
+    if not parts or ".." in parts:
+        raise ConfigError(f"{what}: {value!r} must name a folder inside the workspace, "
+                          f"relative to its root, without '..' ({example})")
+    return "/".join(parts)
+
+
+def load_config(root: Path, extra_plan_roots: Sequence[str] = ()) -> WorkspaceConfig:
+    """The configuration of the workspace at ``root``.
+
+    Reads the optional ``promptgen.toml`` at the root (``plan_roots = [...]``,
+    ``templates_dir = "..."``), then adds ``extra_plan_roots`` (e.g. from the
+    command line). Raises :class:`ConfigError` with a message that says how to
+    fix the file.
+    """
+    root = Path(root)
+    plan_roots: list[str] = list(DEFAULT_PLAN_ROOTS)
+    templates_dir = DEFAULT_TEMPLATES_DIR
+    cfg_path = root / CONFIG_FILE
+    if cfg_path.is_file():
+        try:
+            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{CONFIG_FILE}: not valid TOML ({exc}); fix the syntax, e.g. "
+                              f'plan_roots = ["work-space/plans", "work-space/backlog-plans"]') from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{CONFIG_FILE}: cannot be read ({exc}); make it a readable UTF-8 file") from None
+        unknown = sorted(set(data) - {"plan_roots", "templates_dir"})
+        if unknown:
+            raise ConfigError(f"{CONFIG_FILE}: unknown setting(s) {', '.join(unknown)}; "
+                              f"the known settings are plan_roots and templates_dir")
+        if "plan_roots" in data:
+            value = data["plan_roots"]
+            if not isinstance(value, list) or not value:
+                raise ConfigError(f'{CONFIG_FILE}: plan_roots must be a non-empty list of folders, e.g. '
+                                  f'plan_roots = ["work-space/plans", "work-space/backlog-plans"]')
+            plan_roots = [_relative(root, v, f"{CONFIG_FILE}: plan_roots") for v in value]
+        if "templates_dir" in data:
+            templates_dir = _relative(root, data["templates_dir"], f"{CONFIG_FILE}: templates_dir")
+    for extra in extra_plan_roots:
+        plan_roots.append(_relative(root, extra, "plan root"))
+    return WorkspaceConfig(root=root, plan_roots=tuple(dict.fromkeys(plan_roots)), templates_dir=templates_dir)
+
+
+# -- the graph ---------------------------------------------------------------------------
+RULES: dict[str, Rule] = graph.RULES
+
+
+def graph_roots(config: WorkspaceConfig) -> list[NodeSpec]:
+    """The root nodes for the engine: plan-root walkers and the templates."""
+    return graph.roots(config.plan_roots, config.templates_dir)
+
+
+def rules_digest() -> str:
+    """Stable hash of every rule's kind and version (changes when code changes)."""
+    return graph.rules_digest()
+
+
+# -- reports -----------------------------------------------------------------------------
+def plan_reports(values: Mapping[str, JSON]) -> list[dict]:
+    """One report per plan, sorted by ``plan_file``.
+
+    ``values`` holds every derived node's value after a build. Each report has
+    the spec §8 fields plus ``folder`` (the plan folder's name), ``prompt`` (the
+    rendered text of the plan's prompt) and ``exit_code`` (1 when the plan has
+    no achievements or its prompt is otherwise unusable, else 0).
+    """
+    reports = []
+    for key, state in values.items():
+        if not key.startswith("state:") or not isinstance(state, dict):
+            continue
+        pf = key[len("state:"):]
+        prompt = values.get(f"prompt:{pf}")
+        text = prompt.get("text") if isinstance(prompt, dict) else None
+        exit_code = 1 if (state.get("problem") or text is None) else 0
+        reports.append({
+            "feature": state["feature"],
+            "plan_file": state["plan_file"],
+            "plan_state": state["plan_state"],
+            "current": state["current"],
+            "available": list(state["available"]),
+            "achievements": [{"number": a["number"], "title": a["title"], "state": a["state"]}
+                             for a in state["achievements"]],
+            "warnings": [{"kind": w["kind"], "message": w["message"], "path": w["path"]} for w in state["warnings"]],
+            "folder": state["folder_name"],
+            "prompt": text if text is not None else "",
+            "exit_code": exit_code,
+        })
+    reports.sort(key=lambda r: r["plan_file"])
+    return reports
+
+
+def status_document(root: Path, reports: Sequence[Mapping[str, Any]]) -> dict:
+    """The ``promptgen status --json`` object (spec §8)."""
+    return {
+        "workspace": str(Path(root).absolute()),
+        "plans": [{k: r[k] for k in STATUS_FIELDS} for r in sorted(reports, key=lambda r: r["plan_file"])],
+    }
+
+
+# -- selection ---------------------------------------------------------------------------
+def _describe(r: Mapping[str, Any]) -> str:
+    return f"@{r['feature']} ({r['plan_file']})"
+
+
+def _by_name(reports: Sequence[dict], name: str) -> dict:
+    exact = [r for r in reports if r["feature"] == name]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise SelectionError(f"@{name} names {len(exact)} plans; give the PLAN file path instead",
+                             [r["plan_file"] for r in exact])
+    low = name.casefold()
+    if not low:
+        raise SelectionError("empty plan name after @", [r["plan_file"] for r in reports])
+    tiers = (
+        lambda s: s == low,
+        lambda s: s.startswith(low),
+        lambda s: low in s,
+    )
+    for test in tiers:
+        by_feature = [r for r in reports if test(r["feature"].casefold())]
+        by_either = [r for r in reports if test(r["feature"].casefold()) or test(r["folder"].casefold())]
+        if len(by_either) == 1:
+            return by_either[0]
+        if len(by_feature) == 1:
+            return by_feature[0]
+        if by_either:
+            raise SelectionError(
+                f"@{name} is ambiguous: it matches " + ", ".join(_describe(r) for r in by_either),
+                [r["plan_file"] for r in by_either],
+            )
+    raise SelectionError(f"no plan matches @{name}", [r["plan_file"] for r in reports])
+
+
+def select_plan(reports: Sequence[dict], selector: str, *, root: Optional[Path] = None,
+                cwd: Optional[Path] = None) -> dict:
+    """The report a selector names: ``@X`` (spec §1) or a path to a PLAN file.
+
+    A path may be relative to the current directory or to the workspace root;
+    with ``root`` given, it must lie inside the workspace. A bare word that does
+    not look like a path is treated as ``@word``. Raises :class:`SelectionError`
+    (with the candidates) when nothing or more than one plan matches.
+    """
+    sel = selector.strip()
+    if sel.startswith("@"):
+        return _by_name(reports, sel[1:])
+    looks_like_path = "/" in sel or "\\" in sel or sel.endswith(".md")
+    if not looks_like_path:
+        return _by_name(reports, sel)
+    by_file = {r["plan_file"]: r for r in reports}
+    rel = sel.replace("\\", "/")
+    rel_parts = [p for p in PurePosixPath(rel).parts if p not in ("", ".")]
+    if not os.path.isabs(sel) and "/".join(rel_parts) in by_file:
+        return by_file["/".join(rel_parts)]
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    absolute = Path(sel) if os.path.isabs(sel) else base / sel
+    absolute = Path(os.path.normpath(absolute))
+    if root is not None:
+        root_abs = Path(os.path.normpath(Path(root).absolute()))
+        try:
+            inside = absolute.relative_to(root_abs).as_posix()
+        except ValueError:
+            raise SelectionError(f"{selector} is not inside the workspace {root_abs}",
+                                 [r["plan_file"] for r in reports]) from None
+        if inside in by_file:
+            return by_file[inside]
+    else:
+        text = absolute.as_posix()
+        hits = [r for r in reports if text.endswith("/" + r["plan_file"])]
+        if len(hits) == 1:
+            return hits[0]
+    raise SelectionError(f"{selector} is not a PLAN file of this workspace", [r["plan_file"] for r in reports])
+
+
+# -- explicit achievement -------------------------------------------------------------------
+def prompt_for_achievement(values: Mapping[str, JSON], report: Mapping[str, Any], number: str) -> str:
+    """The prompt for an explicitly targeted achievement (``--achievement N.M``).
+
+    Computed from the stored node values with the same functions the ``state:``
+    and ``prompt:`` nodes use. Raises :class:`SelectionError` listing the
+    declared numbers when ``number`` is not declared.
+    """
+    pf = report["plan_file"]
+    plan = values.get(f"plan:{pf}")
+    if not isinstance(plan, dict):
+        raise SelectionError(f"{pf} has not been built; run promptgen build", [])
+    declared = [a["number"] for a in plan["achievements"]]
+    wanted = num.normalize(number) if num.is_number(number) else number.strip()
+    if wanted not in declared:
+        listed = ", ".join(declared) if declared else "none"
+        raise SelectionError(f"Achievement {number} is not declared in {pf} (declared: {listed})", declared)
+    folder = plan["folder"]
+    analysis = sm.analyze(
+        plan,
+        values.get(f"subplans:{pf}") or {"files": [], "warnings": []},
+        values.get(f"executions:{pf}") or {"files": [], "warnings": []},
+        values.get(f"feedback:{folder}") or {"dir": layout.feedbacks_dir(folder), "approved": [], "fix": {},
+                                             "resolution": [], "skipped": [], "warnings": []},
+        values.get(f"parallel:{folder}"),
+    )
+    state = sm.state_value(analysis, target=wanted)
+    template = values.get(f"template:{state['template']}")
+    if not isinstance(template, dict):
+        template = prompts.template_value(state["template"], "", {"error": "missing"})
+    return prompts.render(state, template)

@@ -1,0 +1,56 @@
+"""Warnings: conflicts and problems reported to the user, never raised.
+
+Why: the replaced script crashed with a ``KeyError`` on any PLAN/filesystem
+conflict (defect 4). Here every problem becomes a plain JSON record with a
+``kind`` from a closed list (spec §5), so that ``status``, JSON output and the top
+of the prompt can all show it, and scripts can filter on it.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+KINDS = (
+    "duplicate_achievement",
+    "ambiguous_token",
+    "orphan_subplan",
+    "orphan_execution",
+    "orphan_feedback",
+    "handoff_mismatch",
+    "parallel_invalid",
+    "unreadable_file",
+)
+
+_FILE_ERROR_TEXT = {
+    "missing": "vanished while being read",
+    "not_a_file": "is not a regular file",
+    "not_utf8": "is not UTF-8 text",
+    "too_large": "is too large to read",
+    "unreadable": "could not be read",
+    "outside_root": "is a link leading out of the workspace",
+}
+
+
+def warning(kind: str, message: str, path: Optional[str] = None) -> dict:
+    """One warning record ``{"kind", "message", "path"}`` (path workspace-relative)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown warning kind {kind!r}")
+    return {"kind": kind, "message": message, "path": path}
+
+
+def unreadable(path: str, error: str) -> dict:
+    """The warning for a ``file:`` value that carries an error code."""
+    what = _FILE_ERROR_TEXT.get(error, f"could not be read ({error})")
+    return warning("unreadable_file", f"{path} {what}; it is ignored", path)
+
+
+def dedupe(warnings: list[dict]) -> list[dict]:
+    """Drop exact repeats, keeping first occurrences in order."""
+    seen: set[tuple] = set()
+    out = []
+    for w in warnings:
+        k = (w["kind"], w["message"], w["path"])
+        if k not in seen:
+            seen.add(k)
+            out.append(w)
+    return out

@@ -1,0 +1,214 @@
+"""The PLAN parser: which achievements a plan declares, their sections, the hint.
+
+Why it is written this way (spec §2):
+
+* The **Achievement Index** is the authoritative list when it declares anything;
+  the old script ignored it and turned stray bold lines into duplicate
+  achievements (defect 2).
+* Without an index, only a few line *forms* declare: headings and bold lines
+  define a number; a bullet defines it only when no heading/bold line does,
+  because plans list upcoming achievements in overview bullets long before
+  their real definitions. Numbered items, check boxes and emoji-led lines are
+  progress notes.
+* Plan order is numeric, never text order.
+* The section of an achievement (what a prompt quotes) runs from its defining
+  line outside the index to the next definition or level 1–2 heading.
+* The "Current Status & Handoff" hint is parsed but only *compared* with the
+  filesystem; the files decide.
+
+``parse_plan`` is a pure function of the text and linear in its size.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from typing import Optional
+
+from . import numbers as num
+from .diagnostics import warning
+from .textutil import Doc, clean_title, scan, section_end
+
+_NUM = r"(" + num.NUMBER_PATTERN + r")"
+#: ``### Achievement N.M: Title`` (any level; bold around the words tolerated).
+_RE_HEADING_FORM = re.compile(r"^ {0,3}#{1,6}[ \t]+(?:\*\*)?Achievement[ \t]+" + _NUM + r"(\*\*|:)(.*)$")
+#: ``**Achievement N.M**: Title`` / ``**Achievement N.M: Title**``, optionally
+#: behind one ``-``/``*``/``+`` bullet (which lowers its rank).
+_RE_BOLD_FORM = re.compile(r"^[ \t]*([-*+][ \t]+)?\*\*Achievement[ \t]+" + _NUM + r"(\*\*|:)(.*)$")
+_RE_INDEX_NAME = re.compile(r"Achievement[ \t]+(?<![\d.])" + _NUM)
+_RE_NEXT = re.compile(r"\bNext\b")
+_RE_WHATS_NEXT_END = re.compile(r"\*\*What['’]s Next\*\*:\s*$")
+
+RANK_DEFINE = 2  # heading or bold line
+RANK_BULLET = 1  # bullet line
+
+
+def _form(doc: Doc, i: int) -> Optional[tuple[str, int, str]]:
+    """``(number, rank, title)`` when line ``i`` is a declaration form."""
+    text = doc.text[i]
+    if "Achievement" not in text or doc.fenced[i]:
+        return None
+    if doc.level[i]:
+        m = _RE_HEADING_FORM.match(text)
+        if not m:
+            return None
+        number, sep, rest = m.group(1), m.group(2), m.group(3)
+        return num.normalize(number), RANK_DEFINE, clean_title(rest)
+    m = _RE_BOLD_FORM.match(text)
+    if not m:
+        return None
+    bullet, number, sep, rest = m.group(1), m.group(2), m.group(3), m.group(4)
+    if sep == ":":
+        # **Achievement N.M: Title** — the title is the text inside the bold
+        title = rest.split("**", 1)[0]
+    else:
+        title = rest
+    return num.normalize(number), (RANK_BULLET if bullet else RANK_DEFINE), clean_title(title)
+
+
+def _index_range(doc: Doc) -> Optional[tuple[int, int]]:
+    for i in doc.headings:
+        if "achievement index" in doc.title[i].lower():
+            return i, section_end(doc, i)
+    return None
+
+
+def _parse_index(doc: Doc, start: int, end: int, plan_file: Optional[str]) -> tuple[list[dict], list[dict]]:
+    decls: list[dict] = []
+    seen: dict[str, int] = {}
+    warns: list[dict] = []
+    for i in range(start + 1, end):
+        text = doc.text[i]
+        if "Achievement" not in text or doc.fenced[i]:
+            continue
+        m = _RE_INDEX_NAME.search(text)
+        if not m:
+            continue
+        number = num.normalize(m.group(1))
+        if number in seen:
+            warns.append(warning(
+                "duplicate_achievement",
+                f"Achievement {number} is listed twice in the Achievement Index "
+                f"(lines {seen[number] + 1} and {i + 1}); the first is kept",
+                plan_file,
+            ))
+            continue
+        seen[number] = i
+        decls.append({"number": number, "title": clean_title(text[m.end():]), "line": i})
+    return decls, warns
+
+
+def _parse_hint(doc: Doc) -> Optional[dict]:
+    start = None
+    for i in doc.headings:
+        t = doc.title[i].lower()
+        if "status" in t and "handoff" in t:
+            start = i
+            break
+    if start is None:
+        return None
+    end = section_end(doc, start)
+    awaiting = False
+    for i in range(start + 1, end):
+        if doc.fenced[i]:
+            continue
+        text = doc.text[i]
+        if awaiting and text.strip():
+            awaiting = False
+            n = num.first_number(text)
+            if n:
+                return {"number": n, "line": text.strip(), "line_no": i + 1}
+        if _RE_NEXT.search(text):
+            n = num.first_number(text)
+            if n:
+                return {"number": n, "line": text.strip(), "line_no": i + 1}
+        if _RE_WHATS_NEXT_END.search(text):
+            awaiting = True
+    return None
+
+
+def parse_plan(text: str, plan_file: Optional[str] = None) -> dict:
+    """Parse a PLAN.
+
+    Returns ``{"achievements": [{"number", "title"}] (plan order),
+    "sections": {number: text}, "source": "index"|"forms"|"none",
+    "hint": {"number", "line", "line_no"} | None, "warnings": [...]}``.
+    """
+    doc = scan(text)
+    warns: list[dict] = []
+    idx = _index_range(doc)
+    index_decls: list[dict] = []
+    if idx is not None:
+        index_decls, w = _parse_index(doc, idx[0], idx[1], plan_file)
+        warns.extend(w)
+    in_index = (lambda i: idx[0] <= i < idx[1]) if idx is not None else (lambda i: False)
+
+    # every declaration form outside the index, in text order
+    forms: list[tuple[int, str, int, str]] = []
+    for i in range(len(doc)):
+        if in_index(i):
+            continue
+        f = _form(doc, i)
+        if f:
+            forms.append((i, f[0], f[1], f[2]))
+
+    # definitions: first heading/bold line per number; else first bullet line
+    defined: dict[str, tuple[int, str]] = {}
+    bullets: dict[str, tuple[int, str]] = {}
+    repeats: list[tuple[str, int, int, int]] = []  # (number, rank, first line, line)
+    for i, number, rank, title in forms:
+        table = defined if rank == RANK_DEFINE else bullets
+        if number in table:
+            repeats.append((number, rank, table[number][0], i))
+            continue
+        table[number] = (i, title)
+    if not index_decls:
+        for number, rank, first, i in repeats:
+            # a repeated bullet only matters when bullets are the definition
+            if rank == RANK_BULLET and number in defined:
+                continue
+            what = "defined" if rank == RANK_DEFINE else "listed as a bullet"
+            warns.append(warning(
+                "duplicate_achievement",
+                f"Achievement {number} is {what} twice (lines {first + 1} and {i + 1}); the first is kept",
+                plan_file,
+            ))
+    for number, v in bullets.items():
+        defined.setdefault(number, v)
+
+    if index_decls:
+        source = "index"
+        decls = [{"number": d["number"], "title": d["title"] or (defined.get(d["number"], (0, ""))[1])}
+                 for d in index_decls]
+    elif defined:
+        source = "forms"
+        decls = [{"number": n, "title": t} for n, (i, t) in defined.items()]
+    else:
+        source = "none"
+        decls = []
+    decls.sort(key=lambda d: num.key(d["number"]))
+
+    # sections: from the defining line to the next definition or h1/h2
+    boundaries = sorted({i for i, _n, rank, _t in forms if rank == RANK_DEFINE}
+                        | {i for (i, _t) in defined.values()}
+                        | {i for i in doc.headings if doc.level[i] <= 2})
+    sections: dict[str, str] = {}
+    for d in decls:
+        n = d["number"]
+        if n not in defined:
+            sections[n] = ""
+            continue
+        start = defined[n][0]
+        j = bisect.bisect_right(boundaries, start)
+        end = boundaries[j] if j < len(boundaries) else len(doc)
+        if idx is not None and start < idx[0] < end:
+            end = idx[0]
+        sections[n] = doc.slice(start, end).strip("\n").rstrip()
+
+    return {
+        "achievements": decls,
+        "sections": sections,
+        "source": source,
+        "hint": _parse_hint(doc),
+        "warnings": warns,
+    }

@@ -1,0 +1,225 @@
+"""Prompts: built-in templates, workspace overrides, and rendering.
+
+Why templates are data: a workspace must be able to change the wording without
+touching code, and a template must never be able to run code. Templates are
+therefore plain text filled with :meth:`string.Template.safe_substitute` from a
+dict of strings built here (an unknown ``$name`` is left as written).
+
+What every rendered prompt guarantees (spec §6), whatever the template says:
+warnings come first, at the top. Everything else — real file names, the exact
+next command, context boundaries, the quoted section, where the job ends — is
+provided as placeholders that the built-in templates use.
+
+Placeholders: ``feature plan_file plan_dir folder plan_state next_command
+status_command number token title state section subplan_path execution_path
+execution_number execution_files executions_status continue_files
+continue_number done_count planned_count planned_note objective approach
+fix_path resolution_path approved_path skipped_path issues available_note
+deps_note current_note achievements_list stats blocked_report skipped_note
+parallel_path problem``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from importlib import resources
+from string import Template
+from typing import Optional
+
+_RE_BACKTICKS = re.compile(r"`{3,}")
+
+_SEVERITY_LABEL = {"critical": "Critical", "minor": "Minor", None: "Issue"}
+
+
+# -- templates ---------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def builtin_text(name: str) -> str:
+    """The built-in template ``<name>.md`` shipped in ``promptgen.nodes.templates``."""
+    pkg = (__package__ or "promptgen.nodes") + ".templates"
+    return resources.files(pkg).joinpath(f"{name}.md").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def builtin_digest() -> str:
+    """Hash of every built-in template: part of the template rule's version, so
+    that editing a built-in text dirties the template nodes."""
+    from .state_machine import TEMPLATE_NAMES
+
+    h = hashlib.sha256()
+    for name in sorted(TEMPLATE_NAMES):
+        h.update(name.encode() + b"\0" + builtin_text(name).encode() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def template_value(name: str, path: str, file_value: object) -> dict:
+    """The value of ``template:<name>``: the override when readable, else built-in."""
+    if isinstance(file_value, dict) and isinstance(file_value.get("text"), str):
+        return {"name": name, "text": file_value["text"], "source": "override", "path": path, "warning": None}
+    err = file_value.get("error") if isinstance(file_value, dict) else None
+    warn = None
+    if err and err != "missing":
+        warn = f"template override {path} is unusable ({err}); the built-in template was used"
+    return {"name": name, "text": builtin_text(name), "source": "builtin", "path": path, "warning": warn}
+
+
+# -- formatting helpers --------------------------------------------------------------
+def quote(text: str, empty: str) -> str:
+    """A fenced block that cannot be closed by the quoted text itself."""
+    if not text.strip():
+        return empty
+    runs = [len(m.group(0)) for m in _RE_BACKTICKS.finditer(text)]
+    fence = "`" * (max(runs) + 1 if runs else 3)
+    return f"{fence}markdown\n{text}\n{fence}"
+
+
+def _bullets(items: list[str], empty: str = "- (none)") -> str:
+    return "\n".join(f"- {i}" for i in items) if items else empty
+
+
+def format_issues(fix: Optional[dict]) -> str:
+    if not fix:
+        return "- (the FIX file could not be found; read it yourself)"
+    if fix.get("error"):
+        return f"- (the FIX file could not be read: {fix['error']}; open `{fix['path']}` yourself)"
+    issues = fix.get("issues") or []
+    if not issues:
+        return f"- (`{fix['path']}` lists no issues — it may be empty; ask the reviewer what to fix)"
+    out = []
+    for k, it in enumerate(issues, 1):
+        label = _SEVERITY_LABEL.get(it.get("severity"), "Issue")
+        out.append(f"{k}. [{label}] {it['title']}")
+        detail = (it.get("detail") or "").strip()
+        if detail:
+            out.extend("   " + line if line.strip() else "" for line in detail.split("\n"))
+    return "\n".join(out)
+
+
+def _mm(n: Optional[int]) -> str:
+    return f"{n:02d}" if n is not None else ""
+
+
+def _stats(stats: Optional[dict]) -> str:
+    if not stats:
+        return "- (none)"
+    lines = [
+        f"- Achievements: {stats['achievements']} ({stats['approved']} approved, {stats['skipped']} skipped)",
+        f"- SUBPLANs: {stats['subplans']}",
+        f"- Execution tasks: {stats['execution_tasks']} ({stats['execution_files']} files)",
+    ]
+    if stats.get("actual_hours") is not None:
+        lines.append(f"- Hours spent (stated for {stats['actual_hours_known_for']} achievements): "
+                     f"{stats['actual_hours']:g}")
+    if stats.get("estimated_hours"):
+        lo, hi = stats["estimated_hours"]
+        lines.append(f"- Hours estimated (stated for {stats['estimated_hours_known_for']} achievements): "
+                     f"{lo:g}–{hi:g}")
+    return "\n".join(lines)
+
+
+def warnings_block(warnings: list[dict]) -> str:
+    if not warnings:
+        return ""
+    lines = [f"⚠️ Warnings ({len(warnings)}) — the files decide; resolve these when you can:"]
+    for w in warnings:
+        where = f" ({w['path']})" if w.get("path") else ""
+        lines.append(f"- [{w['kind']}] {w['message']}{where}")
+    return "\n".join(lines) + "\n\n---\n\n"
+
+
+# -- context -------------------------------------------------------------------------
+def context(state: dict) -> dict[str, str]:
+    """The placeholder values for a state (all strings)."""
+    feature = state["feature"]
+    next_cmd = f"promptgen next @{feature}"
+    t = state.get("target") or {}
+    ctx: dict[str, str] = {
+        "feature": feature,
+        "plan_file": state["plan_file"],
+        "plan_dir": state["folder"],
+        "folder": state["folder_name"],
+        "plan_state": state["plan_state"],
+        "next_command": next_cmd,
+        "status_command": "promptgen status",
+        "problem": state.get("problem") or "",
+        "parallel_path": state.get("parallel_path") or "parallel.json",
+        "achievements_list": "\n".join(f"- {a['number']} {a['state']} — {a['title']}"
+                                       for a in state["achievements"]) or "- (none)",
+        "stats": _stats(state.get("stats")),
+    }
+    # available in parallel
+    avail = [n for n in state.get("available", []) if n != t.get("number")]
+    if state.get("explicit") and state.get("current") and state["current"]["number"] != t.get("number"):
+        avail = [state["current"]["number"]] + avail
+    ctx["available_note"] = (
+        "\n## Also ready in parallel (parallel.json)\n"
+        + ", ".join(avail)
+        + f" — get a prompt for one with `{next_cmd} --achievement {avail[0]}`.\n"
+    ) if avail else ""
+    cur = state.get("current")
+    ctx["current_note"] = (f"; the current achievement is {cur['number']} ({cur['state']})" if cur else "")
+
+    # blocked / skipped dependencies
+    ctx["blocked_report"] = "\n".join(
+        f"- {w['number']} waits for " + ", ".join(f"{u['number']} ({u['state']})" for u in w["waits_for"])
+        for w in state.get("waits", [])
+    ) or "- (nothing)"
+    sk = state.get("skipped_waits", [])
+    ctx["skipped_note"] = ("\nSkipped dependencies are not met: "
+                           + "; ".join(f"{s['number']} waits for skipped {', '.join(s['skipped'])}" for s in sk)
+                           + f". Either approve the skipped achievement, or drop the dependency from "
+                             f"`{ctx['parallel_path']}`.\n") if sk else ""
+
+    # the targeted achievement
+    if t:
+        tok = t["token"]
+        groups = t.get("executions", [])
+        ctx.update({
+            "number": t["number"],
+            "token": tok,
+            "title": t["title"],
+            "state": t["state"],
+            "section": quote(t.get("section", ""),
+                             f"(the PLAN has no section for Achievement {t['number']} outside its index; "
+                             f"its title is \"{t['title']}\")"),
+            "subplan_path": t["subplan_path"],
+            "execution_path": t.get("next_execution_path") or "",
+            "execution_number": _mm(t.get("next_mm")),
+            "continue_number": _mm(t.get("continue_mm")),
+            "continue_files": _bullets([f"`{p}`" for p in t.get("continue_files", [])]),
+            "execution_files": "\n".join(f"- `{f['path']}`" for g in groups for f in g["files"])
+            or "- (no EXECUTION_TASK files)",
+            "executions_status": "\n".join(
+                f"- {_mm(g['mm'])}: " + ", ".join(f"`{f['path']}` ({'complete' if f['complete'] else 'not complete'})"
+                                                  for f in g["files"])
+                for g in groups) or "- (none)",
+            "done_count": str(sum(1 for g in groups if g["complete"])),
+            "planned_count": str(len(t["planned"])) if t.get("planned") else "",
+            "planned_note": (f"\nThe SUBPLAN plans {len(t['planned'])} executions "
+                             f"({', '.join(_mm(m) for m in t['planned'])}).\n") if t.get("planned") else "",
+            "objective": quote(t.get("objective", ""), "(the SUBPLAN has no Objective section; read the SUBPLAN)"),
+            "approach": quote(t.get("approach", ""), "(the SUBPLAN has no Approach section; read the SUBPLAN)"),
+            "fix_path": t["fix_path"],
+            "resolution_path": t["resolution_path"],
+            "approved_path": t["approved_path"],
+            "skipped_path": t["skipped_path"],
+            "issues": format_issues(t.get("fix")),
+        })
+        deps = t.get("deps", [])
+        ctx["deps_note"] = ("\nDepends on (parallel.json): "
+                            + ", ".join(f"{d['number']} ({d['state']})" for d in deps) + "\n") if deps else ""
+        if state.get("explicit") and cur and cur["number"] != t["number"]:
+            ctx["deps_note"] += (f"\nThis prompt targets Achievement {t['number']} explicitly; "
+                                 f"the plan's current achievement is {cur['number']}.\n")
+    return ctx
+
+
+def render(state: dict, template: dict) -> str:
+    """The prompt text: warnings first, then the template filled from the state."""
+    warns = list(state.get("warnings", []))
+    if template.get("warning"):
+        warns.append({"kind": "unreadable_file", "message": template["warning"], "path": template.get("path")})
+    body = Template(template["text"]).safe_substitute(context(state))
+    body = body.strip("\n") + "\n"
+    return warnings_block(warns) + body

@@ -1,0 +1,464 @@
+"""The workflow state machine: from parsed files to the state of every plan.
+
+Why pure functions over plain JSON: the state is computed inside an engine node
+(``state:<plan_file>``) from the values of five input nodes, and again by the
+API for an explicitly targeted achievement (``--achievement N.M``). Both must
+agree, so both call :func:`analyze` on the same data.
+
+The rules are spec §4 (ten achievement states, first rule that holds) and §5
+(current achievement, available ones, plan complete / blocked / no
+achievements, handoff hint, conflicts as warnings — never exceptions).
+
+Early cutoff: the state value carries only what its dependents use — the
+current achievement's section, SUBPLAN objective and approach, and FIX issues —
+so that editing any other part of a PLAN or SUBPLAN recomputes this node but
+leaves its value, and therefore the rendered prompt, untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from . import layout
+from . import numbers as num
+from .diagnostics import dedupe, unreadable, warning
+from .parallel import validate_parallel
+
+#: Achievement states, in the order of spec §4.
+APPROVED = "approved"
+SKIPPED = "skipped"
+FIX_RESOLVED = "fix_resolved"
+NEEDS_FIX = "needs_fix"
+NO_SUBPLAN = "no_subplan"
+AWAITING_REVIEW = "awaiting_review"
+NO_EXECUTION = "no_execution"
+ACTIVE_EXECUTION = "active_execution"
+NEXT_EXECUTION = "next_execution"
+ALL_EXECUTED = "all_executed"
+ACHIEVEMENT_STATES = (APPROVED, SKIPPED, FIX_RESOLVED, NEEDS_FIX, NO_SUBPLAN, AWAITING_REVIEW,
+                      NO_EXECUTION, ACTIVE_EXECUTION, NEXT_EXECUTION, ALL_EXECUTED)
+DONE = (APPROVED, SKIPPED)
+
+IN_PROGRESS = "in_progress"
+PLAN_COMPLETE = "plan_complete"
+BLOCKED = "blocked"
+NO_ACHIEVEMENTS = "no_achievements"
+PLAN_STATES = (IN_PROGRESS, PLAN_COMPLETE, BLOCKED, NO_ACHIEVEMENTS)
+
+#: The template that renders the prompt for each state.
+TEMPLATE_FOR = {
+    APPROVED: "achievement_approved",
+    SKIPPED: "achievement_skipped",
+    FIX_RESOLVED: "request_rereview",
+    NEEDS_FIX: "fix_issues",
+    NO_SUBPLAN: "create_subplan",
+    AWAITING_REVIEW: "request_review",
+    NO_EXECUTION: "create_execution",
+    ACTIVE_EXECUTION: "continue_execution",
+    NEXT_EXECUTION: "next_execution",
+    ALL_EXECUTED: "synthesize_executions",
+    PLAN_COMPLETE: "plan_complete",
+    BLOCKED: "plan_blocked",
+    NO_ACHIEVEMENTS: "no_achievements",
+}
+TEMPLATE_NAMES = tuple(dict.fromkeys(TEMPLATE_FOR.values()))
+
+#: States whose prompt is an execution prompt (quotes the SUBPLAN's objective/approach).
+EXECUTION_STATES = (NO_EXECUTION, ACTIVE_EXECUTION, NEXT_EXECUTION, ALL_EXECUTED)
+
+_WHERE_RANK = {"canonical": 0, "flat": 1, "archive": 2}
+
+
+# -- per achievement ------------------------------------------------------------
+def _sort_files(files: list[dict]) -> list[dict]:
+    return sorted(files, key=lambda f: (_WHERE_RANK.get(f["where"], 3), f.get("archived", False),
+                                        f.get("suffix", ""), f["path"]))
+
+
+def _group_executions(files: list[dict]) -> list[dict]:
+    """Executions by number; one counts as complete only if all its files are."""
+    by_mm: dict[int, list[dict]] = {}
+    for f in files:
+        by_mm.setdefault(f["mm"], []).append(f)
+    out = []
+    for mm in sorted(by_mm):
+        fs = _sort_files(by_mm[mm])
+        out.append({
+            "mm": mm,
+            "files": [{"path": f["path"], "complete": f["complete"]} for f in fs],
+            "complete": all(f["complete"] for f in fs),
+        })
+    return out
+
+
+def achievement_state(approved: bool, skipped: bool, fix: bool, resolution: bool,
+                      subplan: Optional[dict], executions: list[dict]) -> str:
+    """The state of one achievement: the first rule of spec §4 that holds.
+
+    ``subplan`` is the preferred SUBPLAN file (``complete``, ``planned``) or
+    None; ``executions`` are grouped executions (:func:`_group_executions`).
+    """
+    if approved:
+        return APPROVED
+    if skipped:
+        return SKIPPED
+    if fix and resolution:
+        return FIX_RESOLVED
+    if fix:
+        return NEEDS_FIX
+    if subplan is None:
+        return NO_SUBPLAN
+    if subplan["complete"]:
+        return AWAITING_REVIEW
+    if not executions:
+        return NO_EXECUTION
+    if not all(e["complete"] for e in executions):
+        return ACTIVE_EXECUTION
+    planned = subplan.get("planned")
+    if planned and len(executions) < len(planned):
+        return NEXT_EXECUTION
+    return ALL_EXECUTED
+
+
+def _hours_of(subplan: Optional[dict], exec_files: list[dict]) -> dict:
+    """Hours of one achievement: executions' actual time (first stated file per
+    execution) else the SUBPLAN's; the SUBPLAN's estimate else the executions'."""
+    actual: Optional[float] = None
+    seen: set[int] = set()
+    for f in _sort_files(exec_files):
+        h = f.get("hours") or {}
+        if f["mm"] not in seen and h.get("actual") is not None:
+            seen.add(f["mm"])
+            actual = (actual or 0.0) + h["actual"]
+    sub_h = (subplan or {}).get("hours") or {}
+    if actual is None:
+        actual = sub_h.get("actual")
+    estimated = sub_h.get("estimated")
+    if estimated is None:
+        lo = hi = 0.0
+        found: set[int] = set()
+        for f in _sort_files(exec_files):
+            h = f.get("hours") or {}
+            if f["mm"] not in found and h.get("estimated"):
+                found.add(f["mm"])
+                lo += h["estimated"][0]
+                hi += h["estimated"][1]
+        estimated = [lo, hi] if found else None
+    return {"actual": actual, "estimated": estimated}
+
+
+# -- inventory: files → achievements -------------------------------------------
+def _resolve(index: num.TokenIndex, tok: str, path: str, orphan_kind: str, what: str,
+             warns: list[dict]) -> Optional[str]:
+    number, candidates = index.lookup(tok)
+    if number is not None:
+        return number
+    if candidates:
+        warns.append(warning(
+            "ambiguous_token",
+            f"{layout.basename(path)}: token {tok} fits Achievements {' and '.join(candidates)}; "
+            f"it is not counted for either (rename the file or renumber one achievement)",
+            path,
+        ))
+    else:
+        warns.append(warning(
+            orphan_kind,
+            f"{layout.basename(path)}: token {tok} matches no achievement the PLAN declares; "
+            f"this {what} is ignored",
+            path,
+        ))
+    return None
+
+
+def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parallel: Optional[dict]) -> dict:
+    """Everything the state machine concludes about one plan.
+
+    Inputs are the values of the ``plan:``, ``subplans:``, ``executions:``,
+    ``feedback:`` and ``parallel:`` nodes. The result keeps per-achievement facts
+    for every achievement; :func:`state_value` selects what a prompt needs.
+    """
+    folder = plan["folder"]
+    feature = plan["feature"]
+    declared = [a["number"] for a in plan["achievements"]]
+    titles = {a["number"]: a["title"] for a in plan["achievements"]}
+    index = num.TokenIndex(declared)
+    warns: list[dict] = list(plan.get("warnings", []))
+    for tok, ns in sorted(index.ambiguous_tokens().items()):
+        warns.append(warning(
+            "ambiguous_token",
+            f"Achievements {' and '.join(ns)} share the file token {tok}; files named with it are not counted "
+            f"for either (renumber one of them)",
+            plan["plan_file"],
+        ))
+    warns.extend(subplans.get("warnings", []))
+    warns.extend(executions.get("warnings", []))
+    warns.extend(feedback.get("warnings", []))
+
+    sub_by: dict[str, list[dict]] = {}
+    for f in subplans.get("files", []):
+        n = _resolve(index, f["token"], f["path"], "orphan_subplan", "SUBPLAN", warns)
+        if n:
+            sub_by.setdefault(n, []).append(f)
+    exe_by: dict[str, list[dict]] = {}
+    for f in executions.get("files", []):
+        n = _resolve(index, f["token"], f["path"], "orphan_execution", "EXECUTION_TASK", warns)
+        if n:
+            exe_by.setdefault(n, []).append(f)
+    fb_dir = feedback.get("dir", layout.feedbacks_dir(folder))
+    exe_dir = layout.execution_dir(folder)
+
+    def fb_numbers(tokens: list[str], directory: str, pattern: str) -> set[str]:
+        out = set()
+        for tok in tokens:
+            path = layout.join(directory, pattern.format(tok))
+            n = _resolve(index, tok, path, "orphan_feedback", "feedback file", warns)
+            if n:
+                out.add(n)
+        return out
+
+    approved = fb_numbers(feedback.get("approved", []), fb_dir, "APPROVED_{}.md")
+    fixes = {}
+    for tok, info in sorted(feedback.get("fix", {}).items()):
+        n = _resolve(index, tok, info["path"], "orphan_feedback", "feedback file", warns)
+        if n:
+            fixes[n] = info
+    resolutions = fb_numbers(feedback.get("resolution", []), fb_dir, "FIX_{}_RESOLUTION.md")
+    skipped = fb_numbers(feedback.get("skipped", []), exe_dir, "SKIPPED_{}.md")
+
+    facts: dict[str, dict] = {}
+    for n in declared:
+        subs = _sort_files(sub_by.get(n, []))
+        sub = subs[0] if subs else None
+        groups = _group_executions(exe_by.get(n, []))
+        st = achievement_state(n in approved, n in skipped, n in fixes, n in resolutions, sub, groups)
+        facts[n] = {"state": st, "subplan": sub, "subplans": subs, "executions": groups,
+                    "fix": fixes.get(n), "resolution": n in resolutions,
+                    "hours": _hours_of(sub, exe_by.get(n, []))}
+
+    # parallel.json
+    par_path = parallel.get("path") if parallel else None
+    parsed = None
+    if parallel:
+        if parallel.get("error"):
+            warns.append(unreadable(par_path, parallel["error"]))
+        else:
+            parsed = parallel.get("parsed")
+    pv = validate_parallel(parsed, declared, par_path)
+    warns.extend(pv["warnings"])
+    deps: dict[str, list[str]] = pv["deps"]
+
+    def ready(n: str) -> bool:
+        return all(facts[d]["state"] == APPROVED for d in deps.get(n, []))
+
+    states = {n: facts[n]["state"] for n in declared}
+    current: Optional[str] = None
+    available: list[str] = []
+    if not declared:
+        plan_state = NO_ACHIEVEMENTS
+    elif all(states[n] in DONE for n in declared):
+        plan_state = PLAN_COMPLETE
+    else:
+        for n in declared:
+            if states[n] not in DONE and ready(n):
+                if current is None:
+                    current = n
+                elif pv["valid"]:
+                    available.append(n)
+        plan_state = IN_PROGRESS if current is not None else BLOCKED
+
+    waits = []
+    for n in declared:
+        if states[n] in DONE:
+            continue
+        unmet = [{"number": d, "state": states[d]} for d in deps.get(n, []) if states[d] != APPROVED]
+        if unmet:
+            waits.append({"number": n, "waits_for": unmet})
+    skipped_waits = [{"number": w["number"], "skipped": [u["number"] for u in w["waits_for"] if u["state"] == SKIPPED]}
+                     for w in waits if any(u["state"] == SKIPPED for u in w["waits_for"])]
+
+    warns.extend(_handoff_warnings(plan, declared, states, current, available, plan_state, folder))
+
+    return {
+        "feature": feature,
+        "plan_file": plan["plan_file"],
+        "folder": folder,
+        "declared": declared,
+        "titles": titles,
+        "sections": plan.get("sections", {}),
+        "facts": facts,
+        "deps": deps,
+        "parallel_valid": pv["valid"],
+        "parallel_path": par_path,
+        "plan_state": plan_state,
+        "current": current,
+        "available": available,
+        "waits": waits,
+        "skipped_waits": skipped_waits,
+        "hint": plan.get("hint"),
+        "plan_error": plan.get("error"),
+        "warnings": dedupe(warns),
+    }
+
+
+def _handoff_warnings(plan: dict, declared: list[str], states: dict[str, str], current: Optional[str],
+                      available: list[str], plan_state: str, folder: str) -> list[dict]:
+    hint = plan.get("hint")
+    if not hint:
+        return []
+    n = hint["number"]
+    pf = plan["plan_file"]
+    said = f"The PLAN's Current Status & Handoff says Achievement {n} is next (line {hint['line_no']})"
+    if n not in states:
+        return [warning("handoff_mismatch", f"{said}, but the PLAN declares no Achievement {n}", pf)]
+    if n == current or n in available:
+        return []
+    if plan_state == PLAN_COMPLETE:
+        return [warning("handoff_mismatch",
+                        f"{said}, but every achievement is approved or skipped; update the handoff section", pf)]
+    if current is None:
+        return [warning("handoff_mismatch",
+                        f"{said}, but no achievement can start: dependencies are unmet (see the blocked report)",
+                        pf)]
+    if num.key(n) > num.key(current):
+        pending = [d for d in declared if num.key(d) < num.key(n) and states[d] not in DONE]
+        files = [layout.approved_path(folder, num.token(d)) for d in pending]
+        return [warning(
+            "handoff_mismatch",
+            f"{said}, but the files say Achievement {current} ({states[current]}) is current. If "
+            f"{', '.join(pending)} {'is' if len(pending) == 1 else 'are'} done, record "
+            f"{'it' if len(pending) == 1 else 'them'} by creating: {', '.join(files)}",
+            pf,
+        )]
+    return [warning(
+        "handoff_mismatch",
+        f"{said}, but it is {states[n]}; the files say Achievement {current} ({states[current]}) is current. "
+        f"Update the handoff section",
+        pf,
+    )]
+
+
+# -- what a prompt needs ---------------------------------------------------------
+def detail(analysis: dict, number: str) -> dict:
+    """Everything a prompt for achievement ``number`` needs (and nothing else)."""
+    folder = analysis["folder"]
+    feature = analysis["feature"]
+    f = analysis["facts"][number]
+    tok = num.token(number)
+    st = f["state"]
+    groups = f["executions"]
+    sub = f["subplan"]
+    planned = sub.get("planned") if sub else None
+    cont_mm = None
+    cont_files: list[str] = []
+    for g in groups:
+        if not g["complete"]:
+            cont_mm = g["mm"]
+            cont_files = [x["path"] for x in g["files"] if not x["complete"]]
+            break
+    have = {g["mm"] for g in groups}
+    if not groups:
+        next_mm: Optional[int] = 1
+    else:
+        missing = sorted(set(planned or []) - have)
+        next_mm = missing[0] if missing else max(have) + 1
+    d = {
+        "number": number,
+        "token": tok,
+        "title": analysis["titles"].get(number, ""),
+        "state": st,
+        "section": analysis["sections"].get(number, ""),
+        "subplan": {"path": sub["path"], "complete": sub["complete"]} if sub else None,
+        "subplan_path": sub["path"] if sub else layout.subplan_path(folder, feature, tok),
+        "executions": groups,
+        "planned": planned,
+        "continue_mm": cont_mm,
+        "continue_files": cont_files,
+        "next_mm": next_mm,
+        "next_execution_path": layout.execution_path(folder, feature, tok, next_mm) if next_mm else None,
+        "approved_path": layout.approved_path(folder, tok),
+        "fix_path": layout.fix_path(folder, tok),
+        "resolution_path": layout.resolution_path(folder, tok),
+        "skipped_path": layout.skipped_path(folder, tok),
+        "deps": [{"number": x, "state": analysis["facts"][x]["state"]} for x in analysis["deps"].get(number, [])],
+        "objective": "",
+        "approach": "",
+        "fix": None,
+    }
+    if st in EXECUTION_STATES and sub:
+        d["objective"] = sub.get("objective", "")
+        d["approach"] = sub.get("approach", "")
+    if st in (NEEDS_FIX, FIX_RESOLVED) and f["fix"]:
+        d["fix"] = {"path": f["fix"]["path"], "issues": f["fix"].get("issues", []),
+                    "error": f["fix"].get("error")}
+    return d
+
+
+def plan_statistics(analysis: dict) -> dict:
+    """Plan-complete statistics: counts, and hours where the files state them."""
+    facts = analysis["facts"]
+    states = [facts[n]["state"] for n in analysis["declared"]]
+    subplans = sum(1 for n in analysis["declared"] if facts[n]["subplans"])
+    tasks = sum(len(facts[n]["executions"]) for n in analysis["declared"])
+    task_files = sum(len(g["files"]) for n in analysis["declared"] for g in facts[n]["executions"])
+    actual, actual_n = 0.0, 0
+    est, est_n = [0.0, 0.0], 0
+    for n in analysis["declared"]:
+        hours = facts[n]["hours"]
+        if hours["actual"] is not None:
+            actual += hours["actual"]
+            actual_n += 1
+        if hours["estimated"] is not None:
+            est[0] += hours["estimated"][0]
+            est[1] += hours["estimated"][1]
+            est_n += 1
+    return {
+        "achievements": len(states),
+        "approved": states.count(APPROVED),
+        "skipped": states.count(SKIPPED),
+        "subplans": subplans,
+        "execution_tasks": tasks,
+        "execution_files": task_files,
+        "actual_hours": round(actual, 2) if actual_n else None,
+        "actual_hours_known_for": actual_n,
+        "estimated_hours": [round(est[0], 2), round(est[1], 2)] if est_n else None,
+        "estimated_hours_known_for": est_n,
+    }
+
+
+def state_value(analysis: dict, target: Optional[str] = None) -> dict:
+    """The value of ``state:<plan_file>`` (or, with ``target``, the same for an
+    explicitly targeted achievement)."""
+    number = target if target is not None else analysis["current"]
+    plan_state = analysis["plan_state"]
+    tgt = detail(analysis, number) if number is not None else None
+    if tgt is not None:
+        template = TEMPLATE_FOR[tgt["state"]]
+    else:
+        template = TEMPLATE_FOR[plan_state]
+    folder = analysis["folder"]
+    problem = None
+    if plan_state == NO_ACHIEVEMENTS:
+        problem = ("the PLAN could not be read" if analysis.get("plan_error")
+                   else "the PLAN declares no achievements")
+    return {
+        "feature": analysis["feature"],
+        "plan_file": analysis["plan_file"],
+        "folder": folder,
+        "folder_name": layout.basename(folder),
+        "plan_state": plan_state,
+        "current": ({"number": analysis["current"], "state": analysis["facts"][analysis["current"]]["state"]}
+                    if analysis["current"] is not None else None),
+        "available": list(analysis["available"]),
+        "achievements": [{"number": n, "title": analysis["titles"][n], "state": analysis["facts"][n]["state"]}
+                         for n in analysis["declared"]],
+        "warnings": analysis["warnings"],
+        "template": template,
+        "target": tgt,
+        "explicit": target is not None,
+        "hint": analysis["hint"],
+        "waits": analysis["waits"] if plan_state == BLOCKED else [],
+        "skipped_waits": analysis["skipped_waits"],
+        "parallel_path": analysis["parallel_path"] if analysis["parallel_valid"] else None,
+        "stats": plan_statistics(analysis) if plan_state == PLAN_COMPLETE else None,
+        "problem": problem,
+    }
