@@ -144,8 +144,11 @@ def plan_reports(values: Mapping[str, JSON]) -> list[dict]:
     no achievements or its prompt is otherwise unusable, else 0).
     """
     reports = []
-    for key, state in values.items():
-        if not key.startswith("state:") or not isinstance(state, dict):
+    for key in values:  # keys only: a store-backed mapping loads values on demand
+        if not key.startswith("state:"):
+            continue
+        state = values[key]
+        if not isinstance(state, dict):
             continue
         pf = key[len("state:"):]
         prompt = values.get(f"prompt:{pf}")

@@ -18,6 +18,7 @@ silently empty.
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Optional
 
 from .textutil import Doc, clean_title, scan, truncate
@@ -124,8 +125,7 @@ def _collect(doc: Doc, seg_start: int, seg_end: int, region_level: int,
     for k, (i, title) in enumerate(chosen):
         stop = chosen[k + 1][0] if k + 1 < len(chosen) else seg_end
         body = [doc.text[j] for j in range(i + 1, stop) if j not in skip]
-        detail = "\n".join(body).strip("\n")
-        detail = "\n".join(l.rstrip() for l in detail.split("\n") if l.strip() not in ("---", "***"))
+        detail = textwrap.dedent("\n".join(l.rstrip() for l in body if l.strip() not in ("---", "***")))
         out.append({
             "severity": severity,
             "title": title,

@@ -90,7 +90,7 @@ def format_issues(fix: Optional[dict]) -> str:
     for k, it in enumerate(issues, 1):
         label = _SEVERITY_LABEL.get(it.get("severity"), "Issue")
         out.append(f"{k}. [{label}] {it['title']}")
-        detail = (it.get("detail") or "").strip()
+        detail = (it.get("detail") or "").strip("\n")
         if detail:
             out.extend("   " + line if line.strip() else "" for line in detail.split("\n"))
     return "\n".join(out)
