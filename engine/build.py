@@ -289,6 +289,10 @@ class Builder:
             self.fps[key] = trace.fingerprint  # type: ignore[union-attr]
             self.decisions.append(ex.Decision(key, spec.kind, ex.REUSED))
             self.counters.reused += 1
+            if rule.expands and not optimistic:
+                # scheduled in rounds, nothing else will declare its children
+                for child in self._value(key):
+                    self._add_spec(NodeSpec.from_json(child))
             self._finish(key)
             return
         values = [self._value(i) for i in spec.inputs]
