@@ -144,9 +144,11 @@ def parse_fix(text: str) -> list[dict]:
         for sev, s, e in _split(doc, start, end, level):
             issues.extend(_collect(doc, s, e, level, sev, set()))
     if not issues:
+        # no issues region: the whole file, minus praise and summaries; the
+        # document title (a level-1 heading) is not an issue
         skip = _excluded(doc)
         for sev, s, e in _split(doc, 0, len(doc), 0):
-            issues.extend(_collect(doc, s, e, 0, sev, skip))
+            issues.extend(_collect(doc, s, e, 1, sev, skip))
     if not issues:
         for i in range(len(doc)):
             t = clean_title(doc.text[i])
