@@ -155,7 +155,9 @@ class Store:
     def _connect(path: str) -> sqlite3.Connection:
         conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
         conn.execute("PRAGMA journal_mode=DELETE")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        # A cache: the journal keeps kill -9 safe; an OS crash can at worst damage the
+        # file, which open() detects and rebuilds. Skipping fsync saves ~30 ms a build.
+        conn.execute("PRAGMA synchronous=OFF")
         return conn
 
     @staticmethod
@@ -165,9 +167,13 @@ class Store:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if version == 0 and not tables:
             try:
+                # one transaction (executescript would commit, and fsync, per statement)
                 conn.execute("BEGIN IMMEDIATE")
-                conn.executescript(_SCHEMA)  # executescript commits the open transaction
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
                 raise StoreUnavailable(f"cannot write the store: {exc}") from exc
             return None
