@@ -15,7 +15,11 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Optional
+# typing imports re (~10 ms): this module is on the no-op path, so types are
+# for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 SNAPSHOT_FORMAT = "1"
 

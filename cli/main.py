@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
+# typing imports re (~10 ms): this module is on the no-op path, so types are
+# for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -12,7 +12,11 @@ import ``re``.
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+# typing imports re (~10 ms): this module is on the no-op path, so types are
+# for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Sequence
 
 
 class SelectionError(Exception):

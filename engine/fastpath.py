@@ -21,7 +21,11 @@ from __future__ import annotations
 
 import marshal
 import os
-from typing import Any, Optional, Sequence
+# typing imports re (~10 ms): this module is on the no-op path, so types are
+# for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Sequence
 
 SNAPSHOT = "snapshot"
 FORMAT = 3

@@ -69,11 +69,6 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
                 warnings.extend(store.warnings)
             except (StoreUnavailable, sqlite3.Error) as exc:
                 warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
-        if store is not None:
-            try:
-                journal.fold(config.store_dir, store)
-            except sqlite3.Error:
-                pass
         result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes)
         if store is not None:
             warnings.extend(w for w in store.warnings if w not in warnings)
@@ -84,6 +79,12 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
         if result.mode == "noop":
             journal.append(config.store_dir, increments)
         else:
+            # only a build that writes anyway folds the journal: a no-op must
+            # leave state.db untouched, even when earlier no-ops left lines
+            try:
+                journal.fold(config.store_dir, store)
+            except sqlite3.Error:
+                pass
             commit = result.commit
             commit.build = {
                 "started_ns": result.started_ns,
