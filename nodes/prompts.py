@@ -150,8 +150,6 @@ def context(state: dict) -> dict[str, str]:
     }
     # available in parallel
     avail = [n for n in state.get("available", []) if n != t.get("number")]
-    if state.get("explicit") and state.get("current") and state["current"]["number"] != t.get("number"):
-        avail = [state["current"]["number"]] + avail
     ctx["available_note"] = (
         "\n## Also ready in parallel (parallel.json)\n"
         + ", ".join(avail)
@@ -209,9 +207,6 @@ def context(state: dict) -> dict[str, str]:
         deps = t.get("deps", [])
         ctx["deps_note"] = ("\nDepends on (parallel.json): "
                             + ", ".join(f"{d['number']} ({d['state']})" for d in deps) + "\n") if deps else ""
-        if state.get("explicit") and cur and cur["number"] != t["number"]:
-            ctx["deps_note"] += (f"\nThis prompt targets Achievement {t['number']} explicitly; "
-                                 f"the plan's current achievement is {cur['number']}.\n")
     return ctx
 
 
@@ -222,4 +217,15 @@ def render(state: dict, template: dict) -> str:
         warns.append({"kind": "unreadable_file", "message": template["warning"], "path": template.get("path")})
     body = Template(template["text"]).safe_substitute(context(state))
     body = body.strip("\n") + "\n"
-    return warnings_block(warns) + body
+    return warnings_block(warns) + _explicit_note(state) + body
+
+
+def _explicit_note(state: dict) -> str:
+    """Said first, whatever the template: an explicit target is not the plan's next step."""
+    t = state.get("target") or {}
+    cur = state.get("current")
+    if not state.get("explicit") or not t or (cur and cur["number"] == t["number"]):
+        return ""
+    where = (f"the plan's current achievement is {cur['number']} ({cur['state']})" if cur
+             else f"the plan is {state['plan_state'].replace('_', ' ')}")
+    return (f"Note: this prompt targets Achievement {t['number']} explicitly (--achievement); {where}.\n\n")

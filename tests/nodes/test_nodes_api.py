@@ -1,0 +1,139 @@
+"""The facade the CLI calls: configuration, reports, selection, explicit targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nodes_testlib import WS, build_values, write
+from promptgen.nodes import api
+
+
+# -- workspace root and configuration ---------------------------------------------------------
+def test_find_workspace_root(tmp_path: Path) -> None:
+    (tmp_path / "work-space" / "plans" / "X").mkdir(parents=True)
+    assert api.find_workspace_root(tmp_path / "work-space" / "plans" / "X") == tmp_path
+    assert api.find_workspace_root(tmp_path) == tmp_path
+    lonely = tmp_path.parent / (tmp_path.name + "-none")
+    lonely.mkdir()
+    assert api.find_workspace_root(lonely) is None or api.find_workspace_root(lonely) != tmp_path
+
+
+def test_default_config(tmp_path: Path) -> None:
+    cfg = api.load_config(tmp_path)
+    assert cfg == api.WorkspaceConfig(root=tmp_path)
+    assert cfg.plan_roots == ("work-space/plans",) and cfg.templates_dir == ".promptgen/templates"
+
+
+def test_config_file_and_extra_roots(tmp_path: Path) -> None:
+    write(tmp_path, "promptgen.toml", 'plan_roots = ["work-space/plans", "./work-space/backlog-plans/"]\n'
+                                      'templates_dir = "tpl"\n')
+    cfg = api.load_config(tmp_path, ["work-space/more", str(tmp_path / "work-space/abs")])
+    assert cfg.plan_roots == ("work-space/plans", "work-space/backlog-plans", "work-space/more", "work-space/abs")
+    assert cfg.templates_dir == "tpl"
+
+
+@pytest.mark.parametrize("toml, needle", [
+    ("plan_roots = [", "not valid TOML"),
+    ('plan_roots = "work-space/plans"', "non-empty list"),
+    ("plan_roots = []", "non-empty list"),
+    ('plan_roots = ["../outside"]', "without '..'"),
+    ("plan_roots = [3]", "non-empty string"),
+    ('planroots = ["x"]', "unknown setting"),
+    ('templates_dir = "/etc"', "outside the workspace"),
+])
+def test_bad_config_says_how_to_fix(tmp_path: Path, toml: str, needle: str) -> None:
+    write(tmp_path, "promptgen.toml", toml + "\n")
+    with pytest.raises(api.ConfigError) as exc:
+        api.load_config(tmp_path)
+    assert needle in str(exc.value)
+
+
+# -- reports and the status document ---------------------------------------------------------
+def _workspace(root: Path) -> dict:
+    WS(root, "PROMPT-GENERATOR").plan(["0.1"])
+    WS(root, "PROMPT-GENERATOR-UX", folder="work-space/plans/a_paused/UX-FOLDER").plan(["0.1"])
+    WS(root, "DASHBOARD", folder="work-space/plans/LLM-DASHBOARD").plan(["1.1", "1.2"])
+    WS(root, "EMPTY").plan_raw("# nothing\n")
+    return build_values(root)
+
+
+def test_plan_reports_fields(tmp_path: Path) -> None:
+    reports = api.plan_reports(_workspace(tmp_path))
+    assert [r["plan_file"] for r in reports] == sorted(r["plan_file"] for r in reports)
+    r = next(r for r in reports if r["feature"] == "DASHBOARD")
+    assert set(r) == {"feature", "plan_file", "plan_state", "current", "available", "achievements", "warnings",
+                      "folder", "prompt", "exit_code"}
+    assert r["folder"] == "LLM-DASHBOARD" and r["exit_code"] == 0
+    assert r["achievements"][0] == {"number": "1.1", "title": "Title 1.1", "state": "no_subplan"}
+    assert "promptgen next @DASHBOARD" in r["prompt"]
+    assert "[FEATURE]" not in r["prompt"]
+    empty = next(r for r in reports if r["feature"] == "EMPTY")
+    assert empty["exit_code"] == 1 and empty["plan_state"] == "no_achievements"
+
+
+def test_status_document(tmp_path: Path) -> None:
+    reports = api.plan_reports(_workspace(tmp_path))
+    doc = api.status_document(tmp_path, reports)
+    assert doc["workspace"] == str(tmp_path.absolute())
+    assert list(doc["plans"][0]) == ["feature", "plan_file", "plan_state", "current", "available",
+                                     "achievements", "warnings"]
+    assert len(doc["plans"]) == 4
+
+
+# -- selection ------------------------------------------------------------------------------------
+@pytest.fixture
+def reports(tmp_path: Path) -> list[dict]:
+    return api.plan_reports(_workspace(tmp_path))
+
+
+@pytest.mark.parametrize("selector, feature", [
+    ("@PROMPT-GENERATOR", "PROMPT-GENERATOR"),  # exact feature first
+    ("@prompt-generator", "PROMPT-GENERATOR"),  # case-insensitive exact beats prefix
+    ("@ux-folder", "PROMPT-GENERATOR-UX"),  # folder name
+    ("@llm-dash", "DASHBOARD"),  # folder prefix
+    ("@board", "DASHBOARD"),  # substring
+    ("DASHBOARD", "DASHBOARD"),  # a bare word is a name
+    ("work-space/plans/LLM-DASHBOARD/PLAN_DASHBOARD.md", "DASHBOARD"),
+])
+def test_select_plan(reports: list[dict], selector: str, feature: str) -> None:
+    assert api.select_plan(reports, selector)["feature"] == feature
+
+
+def test_select_by_path_relative_to_cwd_and_root(reports: list[dict], tmp_path: Path) -> None:
+    sub = tmp_path / "work-space" / "plans"
+    r = api.select_plan(reports, "LLM-DASHBOARD/PLAN_DASHBOARD.md", root=tmp_path, cwd=sub)
+    assert r["feature"] == "DASHBOARD"
+    r = api.select_plan(reports, str(tmp_path / "work-space/plans/EMPTY/PLAN_EMPTY.md"), root=tmp_path)
+    assert r["feature"] == "EMPTY"
+    with pytest.raises(api.SelectionError):
+        api.select_plan(reports, "/elsewhere/work-space/plans/EMPTY/PLAN_EMPTY.md", root=tmp_path)
+
+
+@pytest.mark.parametrize("selector", ["@prompt", "@nothing-like-this", "@"])
+def test_select_ambiguous_or_unknown(reports: list[dict], selector: str) -> None:
+    with pytest.raises(api.SelectionError) as exc:
+        api.select_plan(reports, selector)
+    assert exc.value.candidates
+    if selector == "@prompt":
+        assert sorted(exc.value.candidates) == [
+            "work-space/plans/PROMPT-GENERATOR/PLAN_PROMPT-GENERATOR.md",
+            "work-space/plans/a_paused/UX-FOLDER/PLAN_PROMPT-GENERATOR-UX.md",
+        ]
+
+
+# -- explicit achievement -------------------------------------------------------------------------
+def test_prompt_for_achievement(tmp_path: Path) -> None:
+    ws = WS(tmp_path, "DEMO")
+    ws.plan(["0.1", "0.2"])
+    ws.subplan("02", "✅ Complete")
+    values = build_values(tmp_path)
+    (report,) = api.plan_reports(values)
+    text = api.prompt_for_achievement(values, report, "0.2")
+    assert "Achievement 0.2" in text and "APPROVED_02.md" in text and "FIX_02.md" in text
+    assert "current achievement is 0.1" in text
+    assert api.prompt_for_achievement(values, report, "0.1") == report["prompt"]
+    with pytest.raises(api.SelectionError) as exc:
+        api.prompt_for_achievement(values, report, "9.9")
+    assert exc.value.candidates == ["0.1", "0.2"] and "0.1, 0.2" in str(exc.value)
