@@ -254,6 +254,13 @@ def select_plan(reports: Sequence[dict], selector: str, *, root: Optional[Path] 
     raise SelectionError(f"{selector} is not a PLAN file of this workspace", [r["plan_file"] for r in reports])
 
 
+def _sibling_plans(values: Mapping[str, JSON], folder: str, plan_file: str) -> list[dict]:
+    """``plan:`` values of the other plans directly in ``folder``."""
+    prefix = f"plan:{folder}/"
+    return [values[k] for k in values
+            if k.startswith(prefix) and k != f"plan:{plan_file}" and "/" not in k[len(prefix):]]
+
+
 # -- explicit achievement -------------------------------------------------------------------
 def prompt_for_achievement(values: Mapping[str, JSON], report: Mapping[str, Any], number: str) -> str:
     """The prompt for an explicitly targeted achievement (``--achievement N.M``).
@@ -279,6 +286,7 @@ def prompt_for_achievement(values: Mapping[str, JSON], report: Mapping[str, Any]
         values.get(f"feedback:{folder}") or {"dir": layout.feedbacks_dir(folder), "approved": [], "fix": {},
                                              "resolution": [], "skipped": [], "warnings": []},
         values.get(f"parallel:{folder}"),
+        siblings=_sibling_plans(values, folder, pf),
     )
     state = sm.state_value(analysis, target=wanted)
     template = values.get(f"template:{state['template']}")

@@ -20,7 +20,9 @@ key                       inputs                                       value
 ``feedback:<D>``          ``dir:`` feedbacks and execution, FIX files  approved / fix / …
                                                                        (shared by plans in D)
 ``parallel:<D>``          ``file:`` of the first parallel file name    parsed dependencies
-``state:<plan_file>``     the five nodes above                         the plan's state
+``state:<plan_file>``     the five nodes above (+ ``plan:`` of other   the plan's state
+                          plans in D, to tell their feedback from
+                          orphans)
 ``route:<plan_file>``     ``state:<plan_file>``                        expander: ``prompt:``
 ``prompt:<plan_file>``    ``state:<pf>``, ``template:<name>``          rendered prompt
 ``template:<name>``       ``file:<templates_dir>/<name>.md``           template text
@@ -179,9 +181,10 @@ def compute_scan(param: JSON, values: list[JSON]) -> list[NodeSpec]:
                             {"files": subs}))
         out.append(NodeSpec(f"executions:{pf}", "executions", tuple(f"file:{e['path']}" for e in exes),
                             {"files": exes}))
+        siblings = tuple(f"plan:{layout.join(folder, other)}" for other in plans if other != name)
         out.append(NodeSpec(f"state:{pf}", "state",
                             (f"plan:{pf}", f"subplans:{pf}", f"executions:{pf}", f"feedback:{folder}",
-                             f"parallel:{folder}"), None))
+                             f"parallel:{folder}") + siblings, None))
         out.append(NodeSpec(f"route:{pf}", "route", (f"state:{pf}",), None))
     if plans:
         fb_dir = layout.feedbacks_dir(folder)
@@ -298,8 +301,8 @@ def compute_parallel(param: JSON, values: list[JSON]) -> JSON:
 
 # -- state and prompt -------------------------------------------------------------------
 def compute_state(param: JSON, values: list[JSON]) -> JSON:
-    plan, subplans, executions, feedback, parallel = values
-    return sm.state_value(sm.analyze(plan, subplans, executions, feedback, parallel))
+    plan, subplans, executions, feedback, parallel = values[:5]
+    return sm.state_value(sm.analyze(plan, subplans, executions, feedback, parallel, siblings=values[5:]))
 
 
 def compute_route(param: JSON, values: list[JSON]) -> list[NodeSpec]:

@@ -17,7 +17,7 @@ leaves its value, and therefore the rendered prompt, untouched.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 from . import layout
 from . import numbers as num
@@ -170,12 +170,16 @@ def _resolve(index: num.TokenIndex, tok: str, path: str, orphan_kind: str, what:
     return None
 
 
-def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parallel: Optional[dict]) -> dict:
+def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parallel: Optional[dict],
+            siblings: Sequence[dict] = ()) -> dict:
     """Everything the state machine concludes about one plan.
 
     Inputs are the values of the ``plan:``, ``subplans:``, ``executions:``,
-    ``feedback:`` and ``parallel:`` nodes. The result keeps per-achievement facts
-    for every achievement; :func:`state_value` selects what a prompt needs.
+    ``feedback:`` and ``parallel:`` nodes, and the ``plan:`` values of the other
+    plans in the same folder (feedback names carry no feature: a feedback file
+    that belongs to a sibling plan is not an orphan of this one). The result
+    keeps per-achievement facts for every achievement; :func:`state_value`
+    selects what a prompt needs.
     """
     folder = plan["folder"]
     feature = plan["feature"]
@@ -204,14 +208,21 @@ def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parall
         n = _resolve(index, f["token"], f["path"], "orphan_execution", "EXECUTION_TASK", warns)
         if n:
             exe_by.setdefault(n, []).append(f)
+    sibling_tokens = {num.token(a["number"]) for p in siblings if isinstance(p, dict)
+                      for a in p.get("achievements", [])}
     fb_dir = feedback.get("dir", layout.feedbacks_dir(folder))
     exe_dir = layout.execution_dir(folder)
+
+    def fb_resolve(tok: str, path: str) -> Optional[str]:
+        number, candidates = index.lookup(tok)
+        if number is None and not candidates and tok in sibling_tokens:
+            return None  # another plan of the folder owns it
+        return _resolve(index, tok, path, "orphan_feedback", "feedback file", warns)
 
     def fb_numbers(tokens: list[str], directory: str, pattern: str) -> set[str]:
         out = set()
         for tok in tokens:
-            path = layout.join(directory, pattern.format(tok))
-            n = _resolve(index, tok, path, "orphan_feedback", "feedback file", warns)
+            n = fb_resolve(tok, layout.join(directory, pattern.format(tok)))
             if n:
                 out.add(n)
         return out
@@ -219,7 +230,7 @@ def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parall
     approved = fb_numbers(feedback.get("approved", []), fb_dir, "APPROVED_{}.md")
     fixes = {}
     for tok, info in sorted(feedback.get("fix", {}).items()):
-        n = _resolve(index, tok, info["path"], "orphan_feedback", "feedback file", warns)
+        n = fb_resolve(tok, info["path"])
         if n:
             fixes[n] = info
     resolutions = fb_numbers(feedback.get("resolution", []), fb_dir, "FIX_{}_RESOLUTION.md")

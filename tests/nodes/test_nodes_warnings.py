@@ -122,3 +122,15 @@ def test_warnings_never_raise_on_messy_workspace(ws: WS) -> None:
     (ws.root / ws.folder / "parallel.json").mkdir()  # a directory where a file is expected
     r = ws.report()
     assert r["current"] == {"number": "0.1", "state": "no_subplan"}
+
+
+def test_feedback_of_a_sibling_plan_is_not_an_orphan(tmp_path: Path) -> None:
+    a = WS(tmp_path, "A", folder="work-space/plans/SHARED")
+    b = WS(tmp_path, "B", folder="work-space/plans/SHARED")
+    a.plan(["0.1"])
+    b.plan(["0.1", "0.2"])
+    a.approved("02")  # B's 0.2
+    a.approved("05")  # nobody's
+    ra, rb = a.report(), b.report()
+    assert [w["path"].rsplit("/", 1)[1] for w in _by_kind(ra, "orphan_feedback")] == ["APPROVED_05.md"]
+    assert rb["achievements"][1]["state"] == "approved"
