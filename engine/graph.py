@@ -48,12 +48,29 @@ def schedule(specs: Mapping[str, NodeSpec], nodes: Iterable[str]) -> list[str]:
 
 
 def critical_path(specs: Mapping[str, NodeSpec], wall: Mapping[str, float]) -> tuple[list[str], float]:
-    """The chain of dependent nodes with the largest summed wall time."""
+    """The chain of dependent nodes with the largest summed wall time.
+
+    Node-weighted longest path in topological order; nodes that took no time
+    at the head of the chain (unchanged sources) are left out.
+    """
     g = digraph(specs)
-    for u, v in g.edges:
-        g.edges[u, v]["w"] = wall.get(v, 0.0)
-    path = nx.dag_longest_path(g, weight="w", default_weight=0.0)
-    return path, sum(wall.get(k, 0.0) for k in path)
+    best: dict[str, float] = {}
+    back: dict[str, Optional[str]] = {}
+    for node in nx.topological_sort(g):
+        pred = max(g.predecessors(node), key=lambda p: best[p], default=None)
+        base = best[pred] if pred is not None else 0.0
+        best[node] = base + wall.get(node, 0.0)
+        back[node] = pred if pred is not None and best[pred] > 0 else None
+    if not best:
+        return [], 0.0
+    end = max(best, key=lambda n: best[n])
+    path = []
+    node: Optional[str] = end
+    while node is not None:
+        path.append(node)
+        node = back[node]
+    path.reverse()
+    return path, best[end]
 
 
 def to_dot(g: "nx.DiGraph", label: Optional[Mapping[str, str]] = None) -> str:

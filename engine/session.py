@@ -23,7 +23,7 @@ from .build import BuildResult, build
 from .lock import BuildLock
 from .spec import NodeSpec, Rule, is_source
 from .stamp import is_racy, stat_stamp
-from .store import Store, StoreUnavailable
+from .store import Store, StoreDamaged, StoreUnavailable
 
 
 @dataclass
@@ -44,6 +44,14 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     build_id: Optional[int] = None
     persisted: bool = False
+    #: Kept open so that stored values can still be read after the build
+    #: (``result.values`` loads them lazily); the lock is already released.
+    store: Optional[Store] = None
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
 
 def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule], *,
@@ -69,44 +77,59 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
                 warnings.extend(store.warnings)
             except (StoreUnavailable, sqlite3.Error) as exc:
                 warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
-        result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes)
-        if store is not None:
-            warnings.extend(w for w in store.warnings if w not in warnings)
-        increments = metrics.for_build(result) + (extra_metrics(result) if extra_metrics else [])
-        outcome = Outcome(result, warnings)
-        if store is None:
-            return outcome
-        if result.mode == "noop":
-            journal.append(config.store_dir, increments)
-        else:
-            # only a build that writes anyway folds the journal: a no-op must
-            # leave state.db untouched, even when earlier no-ops left lines
-            try:
-                journal.fold(config.store_dir, store)
-            except sqlite3.Error:
-                pass
-            commit = result.commit
-            commit.build = {
-                "started_ns": result.started_ns,
-                "duration_s": result.duration_s,
-                "mode": result.mode,
-                "summary": summary(result),
-            }
-            commit.decisions = result.decisions
-            commit.metrics = increments
-            try:
-                outcome.build_id = store.commit(commit)
-            except sqlite3.Error as exc:
-                warnings.append(f"could not save the store ({exc}); this answer is correct but not cached")
-                fastpath.remove(config.store_dir)
+        for attempt in (1, 2):
+            result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes)
+            if store is not None:
+                warnings.extend(w for w in store.warnings if w not in warnings)
+            increments = metrics.for_build(result) + (extra_metrics(result) if extra_metrics else [])
+            outcome = Outcome(result, warnings)
+            if store is None:
                 return outcome
-        outcome.persisted = True
-        if payload is not None:
-            _refresh_snapshot(config, result, payload(result))
-        return outcome
-    finally:
+            if result.mode == "noop":
+                journal.append(config.store_dir, increments)
+            else:
+                # only a build that writes anyway folds the journal: a no-op must
+                # leave state.db untouched, even when earlier no-ops left lines
+                try:
+                    journal.fold(config.store_dir, store)
+                except sqlite3.Error:
+                    pass
+                commit = result.commit
+                commit.build = {
+                    "started_ns": result.started_ns,
+                    "duration_s": result.duration_s,
+                    "mode": result.mode,
+                    "summary": summary(result),
+                }
+                commit.decisions = result.decisions
+                commit.metrics = increments
+                try:
+                    outcome.build_id = store.commit(commit)
+                except sqlite3.Error as exc:
+                    warnings.append(f"could not save the store ({exc}); this answer is correct but not cached")
+                    fastpath.remove(config.store_dir)
+                    return outcome
+            outcome.persisted = True
+            if payload is None:
+                return outcome
+            try:
+                data = payload(result)
+            except StoreDamaged as exc:
+                # a stored value the caller reads (lazily, after the build) is
+                # damaged: discard the store and answer from a clean build
+                if attempt == 2:
+                    raise
+                store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
+                store.discard()
+                store.damaged_on_open = True
+                continue
+            _refresh_snapshot(config, result, data)
+            return outcome
+    except BaseException:
         if store is not None:
             store.close()
+        raise
+    finally:
         if lock is not None:
             lock.release()
 

@@ -80,25 +80,22 @@ def _explain(store, ns: argparse.Namespace) -> int:
 
 
 def _print_explain(b: dict[str, Any], rows: list[dict[str, Any]], ns: argparse.Namespace, store) -> None:
-    from rich.table import Table
-
     s = b["summary"]
-    out = console()
-    out.print(f"build #{b['id']} ({b['mode']}, {b['duration_s'] * 1000:.1f} ms): {s['nodes']} nodes, "
+    out = sys.stdout
+    out.write(f"build #{b['id']} ({b['mode']}, {b['duration_s'] * 1000:.1f} ms): {s['nodes']} nodes, "
               f"{s['recomputed']} recomputed ({s['cut_off']} cut off), {s['reused']} reused; files "
-              f"stat'ed {s['counters']['files_stat']}, read {s['counters']['files_read']}")
+              f"stat'ed {s['counters']['files_stat']}, read {s['counters']['files_read']}\n\n")
     shown = rows if ns.all else [r for r in rows if r["status"] != "reused"]
-    t = Table(title_justify="left", title="nodes that ran" if not ns.all else "all nodes")
-    t.add_column("node")
-    t.add_column("outcome")
-    t.add_column("why")
-    t.add_column("ms", justify="right")
-    for r in shown:
-        why = "" if r["status"] == "reused" else describe_reason(r["reason"], r["detail"])
-        t.add_row(r["node"], r["status"], why, f"{r['wall_s'] * 1000:.3f}")
-    out.print(t)
     if not shown:
-        out.print("nothing ran: every node was reused")
+        out.write("nothing ran: every node was reused\n")
+    for r in shown:
+        label = {"ran": "ran", "cut_off": "cut off", "reused": "reused"}[r["status"]]
+        out.write(f"{label:<8} {r['node']}  ({r['wall_s'] * 1000:.3f} ms)\n")
+        if r["status"] != "reused":
+            why = describe_reason(r["reason"], r["detail"])
+            if r["status"] == "cut_off":
+                why += "; value unchanged, so its dependents were not re-run"
+            out.write(f"         {why}\n")
     _critical_path(store, rows, out)
 
 
@@ -110,7 +107,9 @@ def _critical_path(store, rows, out) -> None:
     wall = {r["node"]: r["wall_s"] for r in rows}
     path, total = critical_path(specs, wall)
     if total > 0:
-        out.print(f"critical path ({total * 1000:.2f} ms): " + " → ".join(path))
+        out.write(f"\ncritical path ({total * 1000:.3f} ms of rule time):\n")
+        for key in path:
+            out.write(f"  {wall.get(key, 0.0) * 1000:8.3f} ms  {key}\n")
 
 
 def _print_dry_run(rows: list[dict[str, Any]], ns: argparse.Namespace) -> int:
