@@ -1,7 +1,8 @@
 """A stand-in for the promptgen CLI, used only by bench's own tests.
 
 It lets the harness be tested end to end without the real CLI: ``build [--json]``,
-``next @X``, ``status --json`` and ``clean``, all with ``--workspace PATH``, over a tiny
+``next @X``, ``status --json``, ``clean`` and ``graph --explain --json`` / ``graph --format json``,
+all with ``--workspace PATH``, over a tiny
 per-plan graph (plan, subplans, executions, feedback → state → prompt) with a stat-then-hash
 check of every file and early cutoff, kept in ``<workspace>/.promptgen/fake.json``. Its state
 machine is a sketch of the spec's, good enough to change state when a SUBPLAN's Status flips.
@@ -48,7 +49,7 @@ def build(ws: str, rehash: bool) -> tuple[dict, list[dict]]:
     except (OSError, ValueError):
         old = {"stamps": {}, "hashes": {}, "sigs": {}, "values": {}}
     counters = {"files_stat": 0, "files_read": 0, "files_hashed": 0}
-    stamps, hashes, texts = {}, {}, {}
+    stamps, hashes, texts, decisions, edges = {}, {}, {}, {}, []
     for path in _scan(os.path.join(ws, "work-space", "plans")):
         rel = os.path.relpath(path, ws).replace(os.sep, "/")
         st = os.stat(path)
@@ -63,6 +64,7 @@ def build(ws: str, rehash: bool) -> tuple[dict, list[dict]]:
             counters["files_hashed"] += 1
             hashes[rel] = hashlib.md5(data).hexdigest()
             texts[rel] = data.decode("utf-8", "replace")
+            decisions[f"file:{rel}"] = "ran" if old["hashes"].get(rel) != hashes[rel] else "cut_off"
 
     def text(rel: str) -> str:
         if rel not in texts:
@@ -77,13 +79,17 @@ def build(ws: str, rehash: bool) -> tuple[dict, list[dict]]:
         nonlocal cut
         sig = hashlib.md5(json.dumps([hashes.get(i, values.get(i)) for i in inputs]).encode()).hexdigest()
         sigs[key] = sig
+        edges.extend([("file:" + i if i in hashes else i), key] for i in inputs)
         if old["sigs"].get(key) == sig and key in old["values"]:
             values[key] = old["values"][key]
+            decisions[key] = "reused"
             return values[key]
         values[key] = compute()
         recomputed.append(key)
+        decisions[key] = "ran"
         if old["values"].get(key) == values[key]:
             cut += 1
+            decisions[key] = "cut_off"
         return values[key]
 
     for rel in sorted(hashes):
@@ -139,7 +145,8 @@ def build(ws: str, rehash: bool) -> tuple[dict, list[dict]]:
     if changed:
         os.makedirs(os.path.dirname(store_path), exist_ok=True)
         with open(store_path, "w", encoding="utf-8") as f:
-            json.dump({"stamps": stamps, "hashes": hashes, "sigs": sigs, "values": values}, f)
+            json.dump({"stamps": stamps, "hashes": hashes, "sigs": sigs, "values": values, "edges": edges,
+                       "decisions": [{"node": k, "status": v} for k, v in decisions.items()]}, f)
     summary = {
         "nodes": len(values),
         "recomputed": len(recomputed),
@@ -162,6 +169,14 @@ def main(argv: list[str]) -> int:
         return 3
     if sub == "clean":
         shutil.rmtree(os.path.join(ws, ".promptgen"), ignore_errors=True)
+        return 0
+    if sub == "graph":  # only the two JSON forms the harness reads
+        with open(os.path.join(ws, ".promptgen", "fake.json"), encoding="utf-8") as f:
+            store = json.load(f)
+        if "--explain" in argv:
+            print(json.dumps({"build": {}, "decisions": store["decisions"]}))
+        else:
+            print(json.dumps({"nodes": [], "edges": [{"source": a, "target": b} for a, b in store["edges"]]}))
         return 0
     if sub not in ("build", "next", "status"):
         print(f"fake_cli: unknown command {sub!r}", file=sys.stderr)

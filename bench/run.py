@@ -43,8 +43,6 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "context-manager"
 HEAVY_MODULES = ("networkx", "rich", "prometheus_client")
 #: Counters of ``build --json`` that must be 0 on a no-op.
 NOOP_COUNTERS = ("files_read", "files_hashed")
-#: Node kinds a SUBPLAN Status edit must recompute (``<kind>:<feature>``), per the architecture.
-EDIT_EXPECTED_KINDS = ("subplans", "state", "prompt")
 #: States of a current achievement that has a SUBPLAN file (spec section 4, rules 6-10).
 SUBPLAN_STATES = {"awaiting_review", "no_execution", "active_execution", "next_execution", "all_executed"}
 #: Environment variables that would skew a timing; removed from every child's environment.
@@ -136,7 +134,42 @@ def parse_importtime(stderr: str) -> list[dict]:
 
 
 def heavy_imports(modules: list[dict]) -> list[str]:
-    return sorted({m["module"] for m in modules if m["module"].split(".")[0] in HEAVY_MODULES})
+    """The heavy packages among the imported modules (top-level names, sorted)."""
+    return sorted({m["module"].split(".")[0] for m in modules} & set(HEAVY_MODULES))
+
+
+def expected_recompute(edges: list[tuple[str, str]], decisions: list[dict], source_key: str) -> dict:
+    """Compare a build's decisions with "the dependents of one changed source, minus cut-offs".
+
+    ``edges`` are ``(input, node)`` pairs; ``decisions`` are ``{"node", "status"}`` records with
+    status ``ran`` (recomputed, value changed), ``cut_off`` (recomputed, value unchanged) or
+    ``reused``. Expected: every direct dependent of a node that changed, starting from the
+    source (when its content changed). Sources (``file:``/``dir:``) are not counted.
+    """
+    succ: dict[str, list[str]] = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    status = {d["node"]: d.get("status") for d in decisions}
+    expected: set[str] = set()
+    frontier = [source_key] if status.get(source_key) == "ran" else []
+    while frontier:
+        node = frontier.pop()
+        for dep in succ.get(node, ()):
+            if dep not in expected:
+                expected.add(dep)
+                if status.get(dep) == "ran":
+                    frontier.append(dep)
+    ran = {k for k, st in status.items() if st in ("ran", "cut_off") and k.split(":", 1)[0] not in ("file", "dir")}
+    return {
+        "source": source_key,
+        "source_status": status.get(source_key),
+        "expected": sorted(expected),
+        "ran": sorted(ran),
+        "cut_off": sorted(k for k in ran if status[k] == "cut_off"),
+        "unexpected": sorted(ran - expected),
+        "missing": sorted(expected - ran),
+        "ok": bool(ran) and ran == expected,
+    }
 
 
 _STATUS_LINE = re.compile(r"^\s*(?:[-*+]\s+)?\*\*Status\*\*\s*:(.*)$")
@@ -384,7 +417,6 @@ class Settings:
     scale: list[int]
     scale_budget_s: float
     scale_seed: int
-    edit_expect: tuple[str, ...]
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "Settings":
@@ -404,7 +436,6 @@ class Settings:
             scale=scale,
             scale_budget_s=a.scale_budget if a.scale_budget is not None else (20.0 if q else 60.0),
             scale_seed=a.seed,
-            edit_expect=tuple(k for k in a.edit_expect.split(",") if k),
         )
 
 
@@ -590,18 +621,28 @@ class Bench:
                 return p.get("current")
         return None
 
+    def _graph_check(self, source_key: str) -> dict:
+        """Check the last build against the CLI's own graph: it must have run exactly the
+        dependents of ``source_key`` that a changed input reaches (the dependents minus what
+        cut-offs shield). Uses ``graph --explain --json`` and ``graph --format json``."""
+        r = self.runner
+        ex = parse_json_output(r.pg("graph", self.ws, "--explain", "--json", what="promptgen graph --explain --json")[0], "promptgen graph --explain --json")
+        g = parse_json_output(r.pg("graph", self.ws, "--format", "json", what="promptgen graph --format json")[0], "promptgen graph --format json")
+        edges = [(e["source"], e["target"]) for e in g.get("edges", g.get("links", []))]
+        return expected_recompute(edges, ex.get("decisions", []), source_key)
+
     def edit(self) -> None:
         r = self.runner
         target = self._edit_target()
         path: Path = target["path"]
-        rel = str(path.relative_to(self.ws))
+        rel = path.relative_to(self.ws).as_posix()
         original = path.read_bytes()
         orig = path.stat()
         edited_text, was_complete = toggle_status(original.decode("utf-8"))
         edited = edited_text.encode("utf-8")
-        expected = sorted(f"{k}:{target['feature']}" for k in self.settings.edit_expect)
         self.settle()
-        edit_s, noop_s, recomputed, cut_offs, bad_noops = [], [], [], [], []
+        edit_s, noop_s, engine_s, counts, bad_noops = [], [], [], {"edit": [], "revert": []}, []
+        checks: dict[str, dict] = {}
         after_state = None
         step = 0
 
@@ -614,26 +655,38 @@ class Bench:
 
         try:
             for i in range(self.settings.edit_samples):
-                for data in (edited, original):
+                for direction, data in (("edit", edited), ("revert", original)):
                     write(data)
                     j, dt = r.build_json(self.ws, f"promptgen build --json after editing {rel}")
                     edit_s.append(dt)
-                    recomputed.append(sorted(derived_nodes(j.get("recomputed_nodes", []))) if "recomputed_nodes" in j else j.get("recomputed"))
-                    cut_offs.append(j.get("cut_off"))
-                    if i == 0 and data is edited:
-                        after_state = self._plan_state(target["feature"])
+                    engine_s.append(j.get("duration_s"))
+                    counts[direction].append({k: j.get(k) for k in ("recomputed", "cut_off")} | {"files_read": counters_of(j).get("files_read")})
+                    if i == 0:
+                        checks[direction] = self._graph_check(f"file:{rel}")
+                        if direction == "edit":
+                            after_state = self._plan_state(target["feature"])
                     j2, dt2 = r.build_json(self.ws, "no-op promptgen build --json after an edit build")
                     noop_s.append(dt2)
                     if noop_problems(j2):
                         bad_noops.append(noop_problems(j2))
+            # one more edit under PYTHONPROFILEIMPORTTIME: what an incremental build imports
+            write(edited)
+            env = dict(r.env, PYTHONPROFILEIMPORTTIME="1")
+            _, err, _ = r.run(r.pg_argv("build", self.ws), cwd=self.ws, what="edit build with PYTHONPROFILEIMPORTTIME=1", env=env, op="build (importtime)")
+            write(original)
+            r.build_json(self.ws)
         finally:
             path.write_bytes(original)
             os.utime(path, ns=(orig.st_atime_ns, orig.st_mtime_ns))
             self._status = None
         self.settle()
+        mods = parse_importtime(err)
+        top = sorted((m for m in mods if m["depth"] == 0), key=lambda m: -m["cumulative_us"])[:5]
         e, n = summarize(edit_s), summarize(noop_s)
+        engine = statistics.median([x for x in engine_s if isinstance(x, (int, float))] or [0.0])
         extra = e["median"] - n["median"]
-        exact = all(x == expected for x in recomputed)
+        consistent = all(len({json.dumps(c) for c in counts[d]}) == 1 for d in counts)
+        exact = all(c["ok"] for c in checks.values()) and consistent
         self.results["edit"] = {
             "file": rel,
             "feature": target["feature"],
@@ -642,47 +695,42 @@ class Bench:
             "state_after_edit": after_state,
             "status_was_complete": was_complete,
             "edit_build": e,
+            "engine_duration_s_median": engine,
             "noop_build": n,
             "extra_s": extra,
-            "expected_recomputed": expected,
-            "recomputed": recomputed,
-            "cut_off": cut_offs,
+            "graph_check": checks,
+            "counts_per_sample": counts,
             "noop_after_edit_problems": bad_noops,
+            "imports": {"modules": len(mods), "import_us": sum(m["self_us"] for m in mods), "heavy": heavy_imports(mods), "slowest_top_level": [[m["module"], m["cumulative_us"]] for m in top]},
         }
         state_changed = bool(after_state) and after_state.get("state") != target["state"]
         self.rows.append(
             Row(
                 "one-file edit: build",
-                fmt_med(e),
+                f"{fmt_med(e)}, engine {fmt_s(engine)}",
                 f"{fmt_s(n['median'])} no-op --json",
                 f"{'+' if extra >= 0 else ''}{extra * 1000:.1f} ms",
                 f"≤ no-op + {T_EDIT_EXTRA_S * 1000:.0f} ms",
                 verdict(extra <= T_EDIT_EXTRA_S),
             )
         )
-        got = recomputed[0] if recomputed else None
-        got_txt = f"{len(got)}: {','.join(x.split(':')[0] for x in got)}" if isinstance(got, list) else f"{got} (no recomputed_nodes)"
-        if len({json.dumps(x) for x in recomputed}) > 1:
-            got_txt += " (varies between samples)"
+        c = checks.get("edit", {})
+        kinds = ",".join(sorted({k.split(":", 1)[0] for k in c.get("ran", [])}))
+        value = f"{len(c.get('ran', []))} ({len(c.get('cut_off', []))} cut off): {kinds}"
+        if not consistent:
+            value += "; varies between samples"
+        if c.get("unexpected") or c.get("missing"):
+            value += f"; unexpected {len(c.get('unexpected', []))}, missing {len(c.get('missing', []))}"
         self.rows.append(
-            Row(
-                "one-file edit: recomputed",
-                got_txt,
-                f"{len(expected)} expected",
-                "-",
-                "== " + ",".join(self.settings.edit_expect),
-                verdict(exact and not bad_noops),
-            )
+            Row("one-file edit: recomputed", value, f"{len(c.get('expected', []))} by the graph", "-", "== dependents − cut-offs", verdict(exact and not bad_noops))
         )
         self.rows.append(
-            Row(
-                "one-file edit: state change",
-                f"{target['state']} → {(after_state or {}).get('state', '?')}",
-                "-",
-                "-",
-                "state changes",
-                verdict(state_changed),
-            )
+            Row("one-file edit: state change", f"{target['state']} → {(after_state or {}).get('state', '?')}", "-", "-", "state changes", verdict(state_changed))
+        )
+        slow = ", ".join(f"{name} {us / 1000:.0f}ms" for name, us in self.results["edit"]["imports"]["slowest_top_level"][:3])
+        heavy = ", ".join(heavy_imports(mods)) or "no heavy"
+        self.rows.append(
+            Row("one-file edit: imports", f"{len(mods)} modules, {sum(m['self_us'] for m in mods) / 1000:.0f} ms; {heavy}", slow, "-", "-", "INFO")
         )
 
     def touch(self) -> None:
@@ -698,24 +746,24 @@ class Bench:
                 os.utime(path)  # now: content unchanged
                 j, dt = r.build_json(self.ws, f"promptgen build --json after touching {rel}")
                 touch_s.append(dt)
-                derived.append(derived_nodes(j.get("recomputed_nodes", [])) if "recomputed_nodes" in j else j.get("recomputed"))
+                derived.append({"recomputed": j.get("recomputed"), "nodes": derived_nodes(j.get("recomputed_nodes", []))})
                 hashed.append(counters_of(j).get("files_hashed"))
                 j2, _ = r.build_json(self.ws, "promptgen build --json right after a touch build")
                 follow.append({"files_hashed": counters_of(j2).get("files_hashed"), "recomputed": j2.get("recomputed")})
                 os.utime(path, ns=(orig.st_atime_ns, orig.st_mtime_ns))
                 j3, _ = r.build_json(self.ws, "promptgen build --json after restoring the mtime")
-                derived.append(derived_nodes(j3.get("recomputed_nodes", [])) if "recomputed_nodes" in j3 else j3.get("recomputed"))
+                derived.append({"recomputed": j3.get("recomputed"), "nodes": derived_nodes(j3.get("recomputed_nodes", []))})
         finally:
             os.utime(path, ns=(orig.st_atime_ns, orig.st_mtime_ns))
         self.settle()
         s = summarize(touch_s)
-        ok = all(d == [] or d == 0 for d in derived)
-        self.results["touch"] = {"file": rel, "build": s, "recomputed_derived": derived, "files_hashed": hashed, "next_build_after_touch": follow}
-        shown = derived[0] if derived else None
+        ok = bool(derived) and all(d["recomputed"] == 0 and not d["nodes"] for d in derived)
+        self.results["touch"] = {"file": rel, "build": s, "recomputed": derived, "files_hashed": hashed, "next_build_after_touch": follow}
+        worst = max((d["recomputed"] or 0 for d in derived), default=None)
         self.rows.append(
             Row(
                 "touch-only (PLAN mtime): recomputed",
-                f"{len(shown) if isinstance(shown, list) else shown} nodes, hashed={hashed[0] if hashed else '?'}, {fmt_s(s['median'])}",
+                f"{worst} nodes, hashed={hashed[0] if hashed else '?'}, {fmt_s(s['median'])}",
                 "-",
                 "-",
                 "0 nodes (cut off)",
@@ -938,7 +986,6 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     ap.add_argument("--promptgen", help="command prefix that runs promptgen (default: promptgen beside sys.executable, else on PATH; env PROMPTGEN_CMD)")
     ap.add_argument("--python", help="interpreter for the python -c pass / stat loop baselines (default: the one promptgen's script runs)")
-    ap.add_argument("--edit-expect", default=",".join(EDIT_EXPECTED_KINDS), help="node kinds a SUBPLAN status edit must recompute (default %(default)s)")
     ap.add_argument("--only", help="comma-separated scenarios to run: cold,counters,noop,imports,next,edit,touch,seed,scale")
     ap.add_argument("--gate", action="store_true", help="exit 1 if the no-op ratio exceeds --max-noop-ratio, a no-op counter is non-zero or a heavy module is imported")
     ap.add_argument("--max-noop-ratio", type=float, default=3.0)

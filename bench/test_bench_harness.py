@@ -22,6 +22,7 @@ from bench.run import (
     derived_nodes,
     detect_python,
     evaluate_gate,
+    expected_recompute,
     heavy_imports,
     main as run_main,
     noop_problems,
@@ -208,7 +209,7 @@ def test_parse_importtime_and_heavy_imports():
     mods = parse_importtime(stderr)
     assert [m["module"] for m in mods] == ["_io", "networkx", "rich.console"]
     assert mods[0]["depth"] == 1 and mods[1]["depth"] == 0
-    assert heavy_imports(mods) == ["networkx", "rich.console"]
+    assert heavy_imports(mods) == ["networkx", "rich"]
     assert heavy_imports(parse_importtime("import time: 1 | 1 | richtext\n")) == []
 
 
@@ -221,6 +222,20 @@ def test_parse_json_output_and_noop_problems():
     assert "files_read missing" in " ".join(noop_problems({"recomputed": 0, "counters": {"files_hashed": 0}}))
     assert noop_problems({"recomputed": 0, "counters": dict(ok["counters"], dirs_listed=2)}) == ["dirs_listed=2"]
     assert derived_nodes(["file:a", "dir:b", "state:X"]) == ["state:X"]
+
+
+def test_expected_recompute_follows_changes_and_stops_at_cut_offs():
+    edges = [("file:s", "subplans:P"), ("file:t", "subplans:P"), ("subplans:P", "state:P"), ("state:P", "prompt:P"), ("plan:P", "state:P"), ("file:s", "other:Q"), ("other:Q", "state:Q")]
+    dec = lambda **st: [{"node": k.replace("__", ":"), "status": v} for k, v in st.items()]
+    ok = expected_recompute(edges, dec(file__s="ran", subplans__P="ran", state__P="ran", prompt__P="ran", other__Q="cut_off", state__Q="reused"), "file:s")
+    assert ok["ok"] and ok["expected"] == ["other:Q", "prompt:P", "state:P", "subplans:P"] and ok["cut_off"] == ["other:Q"]
+    shielded = expected_recompute(edges, dec(file__s="ran", subplans__P="cut_off", other__Q="cut_off"), "file:s")
+    assert shielded["ok"] and shielded["expected"] == ["other:Q", "subplans:P"]
+    missing = expected_recompute(edges, dec(file__s="ran", subplans__P="ran", state__P="reused", other__Q="cut_off"), "file:s")
+    assert not missing["ok"] and missing["missing"] == ["state:P"]
+    extra = expected_recompute(edges, dec(file__s="ran", subplans__P="cut_off", other__Q="cut_off", state__P="ran"), "file:s")
+    assert not extra["ok"] and extra["unexpected"] == ["state:P"]
+    assert not expected_recompute(edges, dec(file__s="cut_off"), "file:s")["ok"]  # nothing ran at all
 
 
 def test_evaluate_gate():
@@ -279,7 +294,8 @@ def test_end_to_end_quick_run_with_fake_cli(tmp_path, capsys):
     assert any(k.startswith("scale 300") for k in table)
     sc = report["scenarios"]
     assert sc["noop"]["target"]["n"] == 2 and len(sc["noop"]["baseline"]["samples"]) == 2
-    assert sc["edit"]["recomputed"][0] == sorted(sc["edit"]["expected_recomputed"])
+    check = sc["edit"]["graph_check"]["edit"]
+    assert check["ok"] and {k.split(":")[0] for k in check["ran"]} == {"subplans", "state", "prompt"}
     assert sc["seed"]["cache_hit_rate_source"].startswith("sum(reused)")  # the fake has no `stats`
     assert sc["scale"]["points"][0]["files"] == 300
     assert "scenario" in printed and "JSON:" in printed
