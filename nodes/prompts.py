@@ -24,11 +24,12 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from string import Template
 from typing import Optional
 
 _RE_BACKTICKS = re.compile(r"`{3,}")
+_TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 _SEVERITY_LABEL = {"critical": "Critical", "minor": "Minor", None: "Issue"}
 
@@ -37,8 +38,9 @@ _SEVERITY_LABEL = {"critical": "Critical", "minor": "Minor", None: "Issue"}
 @lru_cache(maxsize=None)
 def builtin_text(name: str) -> str:
     """The built-in template ``<name>.md`` shipped in ``promptgen.nodes.templates``."""
-    pkg = (__package__ or "promptgen.nodes") + ".templates"
-    return resources.files(pkg).joinpath(f"{name}.md").read_text(encoding="utf-8")
+    # read next to this module (the package data of promptgen.nodes.templates):
+    # importlib.resources would cost more import time than every template read
+    return (_TEMPLATES_DIR / f"{name}.md").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
