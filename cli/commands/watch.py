@@ -41,6 +41,7 @@ def _table(ws, out):
     built = build(ws, on_wait=on_wait)
     for w in built.outcome.warnings:
         warn(w)
+    built.outcome.close()
     r = built.result
     return status_table(built.reports, f"promptgen watch — {ws.root}  (last build: {r.mode}, "
                         f"{r.counters.recomputed} recomputed, {r.duration_s * 1000:.0f} ms; Ctrl-C to stop)")
