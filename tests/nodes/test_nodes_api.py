@@ -12,12 +12,16 @@ from promptgen.nodes import api
 
 # -- workspace root and configuration ---------------------------------------------------------
 def test_find_workspace_root(tmp_path: Path) -> None:
-    (tmp_path / "work-space" / "plans" / "X").mkdir(parents=True)
-    assert api.find_workspace_root(tmp_path / "work-space" / "plans" / "X") == tmp_path
-    assert api.find_workspace_root(tmp_path) == tmp_path
-    lonely = tmp_path.parent / (tmp_path.name + "-none")
-    lonely.mkdir()
-    assert api.find_workspace_root(lonely) is None or api.find_workspace_root(lonely) != tmp_path
+    ws_root = tmp_path / "repo"
+    (ws_root / "work-space" / "plans" / "X").mkdir(parents=True)
+    write(ws_root, "work-space/plans/X/PLAN_X.md", "")
+    assert api.find_workspace_root(ws_root / "work-space" / "plans" / "X") == ws_root
+    assert api.find_workspace_root(ws_root / "work-space" / "plans" / "X" / "PLAN_X.md") == ws_root
+    assert api.find_workspace_root(ws_root) == ws_root
+    lonely = tmp_path / "elsewhere" / "deep"
+    lonely.mkdir(parents=True)
+    if not any((p / "work-space").is_dir() for p in tmp_path.parents):
+        assert api.find_workspace_root(lonely) is None
 
 
 def test_default_config(tmp_path: Path) -> None:

@@ -164,3 +164,44 @@ def test_engine_override_rerenders_exactly_its_prompts(tmp_path: Path) -> None:
             assert not {k for k in _ran(r3) if k.startswith("prompt:")}
         finally:
             store.close()
+
+
+def test_engine_incremental_equals_clean_after_edits(tmp_path: Path) -> None:
+    """After each edit, the engine's incremental build gives the values of a clean build."""
+    build, Store = _engine()
+    ws = WS(tmp_path)
+    ws.plan(["0.1", "0.2", "1.1"])
+    other = WS(tmp_path, "OTHER", folder="work-space/plans/a_paused/OTHER")
+    other.plan(["0.1"])
+    edits = [
+        lambda: ws.subplan("01"),
+        lambda: ws.task("01", 1),
+        lambda: ws.task("01", 1, "✅ Complete"),
+        lambda: ws.subplan("01", "✅ Complete", planned=["01_01"]),
+        lambda: ws.fix("01"),
+        lambda: ws.resolution("01"),
+        lambda: ws.approved("01"),
+        lambda: ws.parallel({"1.1": [], "0.2": ["1.1"]}),
+        lambda: ws.subplan("11", "✅ Complete", where="archive/old-run"),
+        lambda: (tmp_path / ws.folder / "parallel.json").write_text("{broken", encoding="utf-8"),
+        lambda: write(tmp_path, ".promptgen/templates/create_subplan.md", "X $number\n"),
+        lambda: (tmp_path / ws.folder / "archive" / "old-run" / "SUBPLAN_DEMO_11.md").unlink(),
+        lambda: (tmp_path / ws.folder / "execution" / "feedbacks" / "APPROVED_01.md").rename(
+            tmp_path / ws.folder / "execution" / "feedbacks" / "APPROVED_02.md"),
+        lambda: ws.plan(["0.1", "0.2", "1.1", "1.2"]),
+        lambda: other.skipped("01"),
+    ]
+    cfg = api.load_config(tmp_path)
+    with tempfile.TemporaryDirectory() as sd:
+        store = Store.open(sd)
+        try:
+            for k, edit in enumerate([lambda: None] + edits):
+                edit()
+                result = build(str(tmp_path), api.graph_roots(cfg), api.RULES, store)
+                store.commit(result.commit)
+                incremental = {key: result.values[key] for key in result.values}
+                clean = build_values(tmp_path)
+                assert api.plan_reports(incremental) == api.plan_reports(clean), f"after edit {k}"
+                assert {k2 for k2 in incremental} == set(clean), f"after edit {k}"
+        finally:
+            store.close()

@@ -200,6 +200,7 @@ def test_skipped_dependency_does_not_unblock(ws: WS) -> None:
     ws.parallel({"1.2": ["1.1"]})
     r = ws.report()
     assert r["current"]["number"] == "1.3" and r["available"] == []
+    assert "1.2 waits for skipped 1.1" in r["prompt"] and "drop the dependency" in r["prompt"]
 
 
 def test_parallel_alternative_name(ws: WS) -> None:
