@@ -149,6 +149,10 @@ class Builder:
         for spec in self.roots:
             self._add_spec(spec)
         prev = self.prev
+        if prev.order and prev.meta.get("order") not in (None, fingerprint.of_value(prev.order)):
+            # rows of the nodes table are missing (or foreign): a node absent
+            # from the stored order would silently leave the graph for good
+            raise StoreDamaged("the stored schedule does not match the stored nodes")
         if prev.order and prev.meta.get("roots") == digest and not self.force:
             try:
                 for key in prev.order:
@@ -282,7 +286,7 @@ class Builder:
         spec = self.specs[key]
         rule = self._rule(spec)
         trace = self.prev.traces.get(key)
-        input_fps = [self._source_fp(i) if is_source(i) else self._dep_fp(key, i) for i in spec.inputs]
+        input_fps = [self._source_fp(i) if is_source(i) else self._dep_fp(key, i, optimistic) for i in spec.inputs]
         reason, detail = self._why(spec, rule, trace, input_fps)
         self.counters.nodes += 1
         if reason is None:
@@ -336,9 +340,13 @@ class Builder:
         self.done.add(key)
         self.order.append(key)
 
-    def _dep_fp(self, key: str, dep: str) -> str:
+    def _dep_fp(self, key: str, dep: str, optimistic: bool = False) -> str:
         fp = self.fps.get(dep)
         if fp is None:
+            if optimistic:
+                # the stored order was topological when written: a node it
+                # lacks means rows of the store are missing
+                raise StoreDamaged(f"stored order lacks {dep}, which {key} reads")
             raise BuildError(f"{key} reads {dep}, which is not built before it")
         return fp
 
@@ -382,6 +390,9 @@ class Builder:
         digest = roots_digest(self.roots)
         if prev.meta.get("roots") != digest:
             c.meta["roots"] = digest
+        order_fp = fingerprint.of_value(self.order)
+        if prev.meta.get("order") != order_fp:
+            c.meta["order"] = order_fp
         return c
 
 
@@ -415,6 +426,7 @@ def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
                 raise
             store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
             store.discard()
+            store.damaged_on_open = True  # so the clean retry says why it runs
             continue
         break
     counters = builder.counters

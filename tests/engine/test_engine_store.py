@@ -1,0 +1,313 @@
+"""The SQLite store: damage, schema versions, pruning, history, atomic commits."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from engine_testlib import (
+    WC_ROOTS, all_values, config, file_state, make_wc_tree, past_racy_window, session_build, statuses, wc_rules,
+    write,
+)
+from promptgen.engine import explain as ex
+from promptgen.engine import fastpath, journal
+from promptgen.engine.build import build
+from promptgen.engine.store import KEEP_BUILDS, SCHEMA_VERSION, Store
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture
+def wc(tmp_path):
+    root = str(tmp_path / "w")
+    make_wc_tree(root, {"a.txt": "one two three", "b.txt": "four five"})
+    cfg = config(root, str(tmp_path / "store"))
+    past_racy_window()
+    return root, cfg
+
+
+def _db(cfg):
+    return os.path.join(cfg.store_dir, "state.db")
+
+
+def _expect_rebuilt(cfg, out, values):
+    assert values["report:all"] == 5
+    assert len(out.warnings) == 1, out.warnings
+    w = out.warnings[0]
+    assert "\n" not in w and "discarding it and rebuilding" in w or "rebuilding from scratch" in w
+    derived = [d for d in out.result.decisions if not d.key.startswith(("file:", "dir:"))]
+    assert {d.reason for d in derived} == {ex.STORE_MISSING_OR_DAMAGED}
+    assert out.result.mode == "full"
+    # and the new store is good: the next build is a no-op without warnings
+    out2, values2 = session_build(cfg, WC_ROOTS, wc_rules())
+    assert out2.warnings == [] and values2 == values
+
+
+def _truncate(path):
+    size = os.path.getsize(path)
+    with open(path, "r+b") as fh:
+        fh.truncate(size // 3)
+
+
+def _random_bytes(path):
+    with open(path, "wb") as fh:
+        fh.write(random.Random(7).randbytes(8192))
+
+
+def _zero_middle(path):
+    with open(path, "r+b") as fh:
+        fh.seek(4096)
+        fh.write(b"\0" * 8192)
+
+
+def _old_schema(path):
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 41}")
+    conn.close()
+
+
+def _foreign_db(path):
+    os.unlink(path)
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE something (x)")
+    conn.execute("PRAGMA user_version=1")
+    conn.close()
+
+
+def _bad_value(path):
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE nodes SET value='{not json' WHERE key='report:all'")
+    conn.commit()
+    conn.close()
+
+
+def _bad_spec(path):
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE nodes SET spec='[1]' WHERE key='count:a.txt'")
+    conn.commit()
+    conn.close()
+
+
+def _empty_file(path):
+    open(path, "wb").close()
+
+
+@pytest.mark.parametrize("damage", [_truncate, _random_bytes, _zero_middle, _old_schema, _foreign_db,
+                                    _bad_value, _bad_spec])
+def test_damaged_store_is_discarded_with_one_warning(wc, damage):
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    write(os.path.join(root, "docs/a.txt"), "uno dos tres")  # so that values must be loaded
+    damage(_db(cfg))
+    out, values = session_build(cfg, WC_ROOTS, wc_rules())
+    _expect_rebuilt(cfg, out, values)
+
+
+def test_empty_store_file_is_a_fresh_store(wc):
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    _empty_file(_db(cfg))
+    out, values = session_build(cfg, WC_ROOTS, wc_rules())
+    assert values["report:all"] == 5 and out.result.mode == "full"
+
+
+def test_deleting_the_store_is_always_safe(wc):
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    for n in os.listdir(cfg.store_dir):
+        os.unlink(os.path.join(cfg.store_dir, n))
+    os.rmdir(cfg.store_dir)
+    out, values = session_build(cfg, WC_ROOTS, wc_rules())
+    assert values["report:all"] == 5 and out.warnings == []
+    assert {r for _, r in statuses(out.result).values()} == {ex.NEW}
+
+
+def test_schema_version_is_recorded(wc):
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    conn = sqlite3.connect(_db(cfg))
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+
+
+@pytest.mark.parametrize("key", ["count:a.txt", "report:all", "scan:docs"])
+def test_store_row_missing_is_damage(wc, key):
+    """A node row gone (a store edited by hand, a partial copy) is damage, not a
+    traceback — and not a node that silently leaves the graph (regressions:
+    a missing inner node raised BuildError, a missing leaf vanished for good)."""
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    conn = sqlite3.connect(_db(cfg))
+    conn.execute("DELETE FROM nodes WHERE key=?", (key,))
+    conn.commit()
+    conn.close()
+    out, values = session_build(cfg, WC_ROOTS, wc_rules())
+    assert values == all_values(build(root, WC_ROOTS, wc_rules()))
+    _expect_rebuilt(cfg, out, values)
+
+
+def test_damaged_value_read_after_the_build_is_rebuilt(wc):
+    """Regression: a reused node's value is loaded lazily, when the caller's
+    payload reads it after the build; a damaged one raised StoreDamaged out of
+    session.run (a traceback) instead of a warning and a clean build."""
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    _bad_value(_db(cfg))
+    out, values = session_build(cfg, WC_ROOTS, wc_rules())
+    _expect_rebuilt(cfg, out, values)
+
+
+def test_nodes_that_left_the_graph_are_pruned(wc):
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    os.unlink(os.path.join(root, "docs/a.txt"))
+    out, values = session_build(cfg, WC_ROOTS, wc_rules())
+    conn = sqlite3.connect(_db(cfg))
+    nodes = {k for (k,) in conn.execute("SELECT key FROM nodes")}
+    srcs = {k for (k,) in conn.execute("SELECT key FROM sources")}
+    conn.close()
+    assert nodes == {"scan:docs", "count:b.txt", "report:all"}
+    assert srcs == {"dir:docs", "file:docs/b.txt"}
+    assert values == {k: values[k] for k in nodes}
+
+
+def test_last_20_builds_and_their_decisions_are_kept(wc):
+    root, cfg = wc
+    ids = []
+    for i in range(KEEP_BUILDS + 5):
+        write(os.path.join(root, "docs/a.txt"), "w " * (i + 1))
+        out, _ = session_build(cfg, WC_ROOTS, wc_rules())
+        ids.append(out.build_id)
+    store = Store.open(cfg.store_dir)
+    try:
+        builds = store.builds(limit=100)
+        assert [b["id"] for b in builds] == ids[::-1][:KEEP_BUILDS]
+        assert builds[0]["summary"]["counters"]["files_read"] >= 1
+        assert store.decisions(ids[0]) == []  # pruned with its build
+        last = store.decisions(ids[-1])
+        assert [d["node"] for d in last] == [d.key for d in out.result.decisions]
+        by = {d["node"]: d for d in last}
+        assert by["count:a.txt"]["reason"] == ex.INPUT_CHANGED
+        assert by["count:a.txt"]["detail"]["path"] == "docs/a.txt"
+        assert all(isinstance(d["wall_s"], float) for d in last)
+        n = store.conn.execute("SELECT COUNT(DISTINCT build_id) FROM decisions").fetchone()[0]
+        assert n == KEEP_BUILDS
+    finally:
+        store.close()
+
+
+def test_noop_build_writes_nothing(wc):
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    for _ in range(3):  # the second and third no-ops too (the journal exists then)
+        before = file_state(_db(cfg))
+        out, values = session_build(cfg, WC_ROOTS, wc_rules())
+        assert out.result.mode == "noop" and out.build_id is None
+        assert file_state(_db(cfg)) == before
+        assert values["report:all"] == 5
+
+
+def test_noop_metrics_go_to_the_journal_and_are_folded_once(wc):
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    for _ in range(3):
+        session_build(cfg, WC_ROOTS, wc_rules())
+    jpath = os.path.join(cfg.store_dir, journal.JOURNAL)
+    lines = open(jpath).read().splitlines()
+    assert sum(1 for ln in lines if ln.startswith("c\tpromptgen_builds_total\tmode=noop\t")) == 3
+
+    def noops():
+        s = Store.open(cfg.store_dir)
+        try:
+            folded = dict(((n, lab), v) for n, lab, v in s.counters())
+            pend = journal.pending(cfg.store_dir, s)
+        finally:
+            s.close()
+        pending = sum(a for t, n, lab, a in pend if n == "promptgen_builds_total" and lab == "mode=noop")
+        return folded.get(("promptgen_builds_total", "mode=noop"), 0.0), pending
+
+    assert noops() == (0.0, 3.0)
+    write(os.path.join(root, "docs/a.txt"), "changed")
+    session_build(cfg, WC_ROOTS, wc_rules())  # a real build folds the journal
+    assert noops() == (3.0, 0.0)
+    write(os.path.join(root, "docs/a.txt"), "changed again")
+    past_racy_window()  # so that the build after the next one is a no-op
+    session_build(cfg, WC_ROOTS, wc_rules())  # and never twice
+    assert noops() == (3.0, 0.0)
+    session_build(cfg, WC_ROOTS, wc_rules())  # a no-op after that: pending, not folded
+    assert noops() == (3.0, 1.0)
+
+
+def test_journal_torn_line_is_skipped():
+    incs, used = journal.parse(b"c\tx\t\t1.0\nnonsense\nh\ty\t\t0.5\nc\tz\t\t2")
+    assert incs == [("c", "x", "", 1.0), ("h", "y", "", 0.5)]
+    assert used == len(b"c\tx\t\t1.0\nnonsense\nh\ty\t\t0.5\n")
+
+
+# -- kill -9 ---------------------------------------------------------------------
+
+_KILL_CHILD = textwrap.dedent(
+    """
+    import os, sys
+    sys.path.insert(0, {here!r})
+    from engine_testlib import WC_ROOTS, config, wc_rules, write
+    from promptgen.engine.session import run
+    root, store = sys.argv[1], sys.argv[2]
+    cfg = config(root, store)
+    i = 0
+    print("ready", flush=True)
+    while True:
+        i += 1
+        write(os.path.join(root, "docs", "a.txt"), "w " * (i % 7 + 1))
+        write(os.path.join(root, "docs", f"n{{i % 5}}.txt"), "x " * (i % 3))
+        if i % 4 == 0:
+            try:
+                os.unlink(os.path.join(root, "docs", f"n{{(i + 2) % 5}}.txt"))
+            except FileNotFoundError:
+                pass
+        run(cfg, WC_ROOTS, wc_rules(), payload=lambda r: {{"r": r.values["report:all"]}})
+    """
+)
+
+
+def _kill_trials(tmp_path, trials):
+    root = str(tmp_path / "w")
+    make_wc_tree(root, {"a.txt": "a"})
+    cfg = config(root, str(tmp_path / "store"))
+    rnd = random.Random(1)
+    for trial in range(trials):
+        child = subprocess.Popen([sys.executable, "-c", _KILL_CHILD.format(here=HERE), root, cfg.store_dir],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert child.stdout.readline() == b"ready\n", child.stderr.read()
+        time.sleep(rnd.uniform(0.005, 0.15))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        # the store is the previous consistent state: usable, and builds are correct
+        out, values = session_build(cfg, WC_ROOTS, wc_rules())
+        assert out.warnings == [], out.warnings
+        assert values == all_values(build(root, WC_ROOTS, wc_rules()))
+        snap = fastpath.load(cfg.store_dir, cfg.snapshot_key)
+        if snap is not None:
+            assert snap["values"] == values
+        s = Store.open(cfg.store_dir)
+        try:
+            assert s.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        finally:
+            s.close()
+
+
+def test_kill_9_leaves_a_consistent_store(tmp_path):
+    _kill_trials(tmp_path, 6)
+
+
+@pytest.mark.slow
+def test_kill_9_leaves_a_consistent_store_many(tmp_path):
+    _kill_trials(tmp_path, 60)
