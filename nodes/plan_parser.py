@@ -88,8 +88,7 @@ def _parse_index(doc: Doc, start: int, end: int, plan_file: Optional[str]) -> tu
         if number in seen:
             warns.append(warning(
                 "duplicate_achievement",
-                f"Achievement {number} is listed twice in the Achievement Index "
-                f"(lines {seen[number] + 1} and {i + 1}); the first is kept",
+                f"Achievement {number} is listed twice in the Achievement Index; the first is kept",
                 plan_file,
             ))
             continue
@@ -117,11 +116,11 @@ def _parse_hint(doc: Doc) -> Optional[dict]:
             awaiting = False
             n = num.first_number(text)
             if n:
-                return {"number": n, "line": text.strip(), "line_no": i + 1}
+                return {"number": n, "line": text.strip()}
         if _RE_NEXT.search(text):
             n = num.first_number(text)
             if n:
-                return {"number": n, "line": text.strip(), "line_no": i + 1}
+                return {"number": n, "line": text.strip()}
         if _RE_WHATS_NEXT_END.search(text):
             awaiting = True
     return None
@@ -132,7 +131,7 @@ def parse_plan(text: str, plan_file: Optional[str] = None) -> dict:
 
     Returns ``{"achievements": [{"number", "title"}] (plan order),
     "sections": {number: text}, "source": "index"|"forms"|"none",
-    "hint": {"number", "line", "line_no"} | None, "warnings": [...]}``.
+    "hint": {"number", "line"} | None, "warnings": [...]}``.
     """
     doc = scan(text)
     warns: list[dict] = []
@@ -155,22 +154,25 @@ def parse_plan(text: str, plan_file: Optional[str] = None) -> dict:
     # definitions: first heading/bold line per number; else first bullet line
     defined: dict[str, tuple[int, str]] = {}
     bullets: dict[str, tuple[int, str]] = {}
-    repeats: list[tuple[str, int, int, int]] = []  # (number, rank, first line, line)
+    repeats: list[tuple[str, int]] = []  # (number, rank)
     for i, number, rank, title in forms:
         table = defined if rank == RANK_DEFINE else bullets
         if number in table:
-            repeats.append((number, rank, table[number][0], i))
+            repeats.append((number, rank))
             continue
         table[number] = (i, title)
     if not index_decls:
-        for number, rank, first, i in repeats:
+        for number, rank in repeats:
             # a repeated bullet only matters when bullets are the definition
             if rank == RANK_BULLET and number in defined:
                 continue
+            # no line numbers in messages: they would change with every edit above
+            # and defeat early cutoff of the state and prompt nodes
             what = "defined" if rank == RANK_DEFINE else "listed as a bullet"
+            table = defined if rank == RANK_DEFINE else bullets
             warns.append(warning(
                 "duplicate_achievement",
-                f"Achievement {number} is {what} twice (lines {first + 1} and {i + 1}); the first is kept",
+                f"Achievement {number} is {what} more than once; the first (\"{table[number][1]}\") is kept",
                 plan_file,
             ))
     for number, v in bullets.items():

@@ -318,7 +318,7 @@ def _handoff_warnings(plan: dict, declared: list[str], states: dict[str, str], c
         return []
     n = hint["number"]
     pf = plan["plan_file"]
-    said = f"The PLAN's Current Status & Handoff says Achievement {n} is next (line {hint['line_no']})"
+    said = f"The PLAN's Current Status & Handoff says Achievement {n} is next"
     if n not in states:
         return [warning("handoff_mismatch", f"{said}, but the PLAN declares no Achievement {n}", pf)]
     if n == current or n in available:

@@ -47,9 +47,15 @@ def test_state_carries_only_the_current_section(tmp_path: Path) -> None:
 
 def test_editing_unused_plan_text_leaves_state_and_prompt_equal(tmp_path: Path) -> None:
     a, _ = _two_plans(tmp_path)
+    # warnings that point into the PLAN (handoff, duplicate) must not carry line numbers
+    a.plan(["0.1", "0.2"], index=False,
+           extra="**Achievement 0.2**: again\n\n## Current Status & Handoff\n\nNext: Achievement 0.2\n")
     before = build_values(tmp_path)
+    assert {w["kind"] for w in before[f"state:{a.plan_file}"]["warnings"]} == {
+        "duplicate_achievement", "handoff_mismatch"}
     text = (tmp_path / a.plan_file).read_text(encoding="utf-8")
-    (tmp_path / a.plan_file).write_text(text.replace("Body of 0.2.", "Body of 0.2, rewritten."), encoding="utf-8")
+    (tmp_path / a.plan_file).write_text(
+        text.replace("Body of 0.2.", "Body of 0.2,\nrewritten\nover\nlines."), encoding="utf-8")
     after = build_values(tmp_path)
     key = f"plan:{a.plan_file}"
     assert before[key] != after[key]
