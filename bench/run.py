@@ -338,7 +338,8 @@ class Runner:
 
     def pg(self, sub: str, ws: Path, *extra: str, what: str | None = None, capture: bool = True, env: dict | None = None) -> tuple[str, float]:
         argv = self.pg_argv(sub, ws, *extra)
-        out, _, dt = self.run(argv, cwd=ws, what=what or f"promptgen {sub}", capture=capture, env=env, op=" ".join([sub, *extra]))
+        op = " ".join([sub, *(e for e in extra if not e.startswith("@"))])
+        out, _, dt = self.run(argv, cwd=ws, what=what or f"promptgen {shlex.join([sub, *extra])}", capture=capture, env=env, op=op)
         return out, dt
 
     def build_json(self, ws: Path, what: str = "promptgen build --json") -> tuple[dict, float]:
@@ -585,8 +586,8 @@ class Bench:
                 Row(
                     f"no-op {label}: heavy imports",
                     heavy,
-                    f"+{f['extra_modules']} modules vs pass",
-                    f"{f['extra_import_us'] / 1000:.1f} ms",
+                    f"+{f['extra_modules']} modules, {f['extra_import_us'] / 1000:.1f} ms vs pass",
+                    "-",
                     "none of " + "/".join(HEAVY_MODULES),
                     verdict(not f["heavy"]),
                 )
@@ -727,7 +728,7 @@ class Bench:
         self.rows.append(
             Row("one-file edit: state change", f"{target['state']} → {(after_state or {}).get('state', '?')}", "-", "-", "state changes", verdict(state_changed))
         )
-        slow = ", ".join(f"{name} {us / 1000:.0f}ms" for name, us in self.results["edit"]["imports"]["slowest_top_level"][:3])
+        slow = ", ".join(f"{name.removeprefix('promptgen.')} {us / 1000:.0f}ms" for name, us in self.results["edit"]["imports"]["slowest_top_level"][:2])
         heavy = ", ".join(heavy_imports(mods)) or "no heavy"
         self.rows.append(
             Row("one-file edit: imports", f"{len(mods)} modules, {sum(m['self_us'] for m in mods) / 1000:.0f} ms; {heavy}", slow, "-", "-", "INFO")
@@ -1088,6 +1089,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             print(f"kept: {tmp}", file=sys.stderr)
         else:
+            print(f"removing {tmp} …", file=sys.stderr)
             shutil.rmtree(tmp, ignore_errors=True)
 
 
