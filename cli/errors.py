@@ -15,7 +15,7 @@ def report(exc: BaseException) -> int:
     from promptgen.engine.graph import CycleError
     from promptgen.engine.lock import LockBusy
 
-    from .selection import SelectionError
+    from promptgen.nodes.selection import SelectionError
     from .workspace import UsageError
 
     if isinstance(exc, SelectionError):

@@ -108,7 +108,7 @@ def try_fast(argv: list[str]) -> Optional[int]:
         return None
     plans = payload["plans"]
     if verb == "next":
-        from .selection import SelectionError, select
+        from promptgen.nodes.selection import SelectionError, select
 
         try:
             plan = select(plans, positionals[0], root, os.getcwd())

@@ -36,13 +36,7 @@ class ConfigError(Exception):
     """``promptgen.toml`` (or a plan-root option) is wrong; the message says how to fix it."""
 
 
-class SelectionError(Exception):
-    """A plan or achievement selector matched nothing or more than one thing."""
-
-    def __init__(self, message: str, candidates: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.candidates = list(candidates)
+from .selection import SelectionError, select  # noqa: E402  (SelectionError is part of the API)
 
 
 @dataclass(frozen=True)
@@ -180,78 +174,13 @@ def status_document(root: Path, reports: Sequence[Mapping[str, Any]]) -> dict:
 
 
 # -- selection ---------------------------------------------------------------------------
-def _describe(r: Mapping[str, Any]) -> str:
-    return f"@{r['feature']} ({r['plan_file']})"
-
-
-def _by_name(reports: Sequence[dict], name: str) -> dict:
-    exact = [r for r in reports if r["feature"] == name]
-    if len(exact) == 1:
-        return exact[0]
-    if len(exact) > 1:
-        raise SelectionError(f"@{name} names {len(exact)} plans; give the PLAN file path instead",
-                             [r["plan_file"] for r in exact])
-    low = name.casefold()
-    if not low:
-        raise SelectionError("empty plan name after @", [r["plan_file"] for r in reports])
-    tiers = (
-        lambda s: s == low,
-        lambda s: s.startswith(low),
-        lambda s: low in s,
-    )
-    for test in tiers:
-        by_feature = [r for r in reports if test(r["feature"].casefold())]
-        by_either = [r for r in reports if test(r["feature"].casefold()) or test(r["folder"].casefold())]
-        if len(by_either) == 1:
-            return by_either[0]
-        if len(by_feature) == 1:
-            return by_feature[0]
-        if by_either:
-            raise SelectionError(
-                f"@{name} is ambiguous: it matches " + ", ".join(_describe(r) for r in by_either),
-                [r["plan_file"] for r in by_either],
-            )
-    raise SelectionError(f"no plan matches @{name}", [r["plan_file"] for r in reports])
-
-
 def select_plan(reports: Sequence[dict], selector: str, *, root: Optional[Path] = None,
                 cwd: Optional[Path] = None) -> dict:
     """The report a selector names: ``@X`` (spec §1) or a path to a PLAN file.
 
-    A path may be relative to the current directory or to the workspace root;
-    with ``root`` given, it must lie inside the workspace. A bare word that does
-    not look like a path is treated as ``@word``. Raises :class:`SelectionError`
-    (with the candidates) when nothing or more than one plan matches.
+    See :mod:`.selection` (shared with the CLI's no-op fast path).
     """
-    sel = selector.strip()
-    if sel.startswith("@"):
-        return _by_name(reports, sel[1:])
-    looks_like_path = "/" in sel or "\\" in sel or sel.endswith(".md")
-    if not looks_like_path:
-        return _by_name(reports, sel)
-    by_file = {r["plan_file"]: r for r in reports}
-    rel = sel.replace("\\", "/")
-    rel_parts = [p for p in PurePosixPath(rel).parts if p not in ("", ".")]
-    if not os.path.isabs(sel) and "/".join(rel_parts) in by_file:
-        return by_file["/".join(rel_parts)]
-    base = Path(cwd) if cwd is not None else Path.cwd()
-    absolute = Path(sel) if os.path.isabs(sel) else base / sel
-    absolute = Path(os.path.normpath(absolute))
-    if root is not None:
-        root_abs = Path(os.path.normpath(Path(root).absolute()))
-        try:
-            inside = absolute.relative_to(root_abs).as_posix()
-        except ValueError:
-            raise SelectionError(f"{selector} is not inside the workspace {root_abs}",
-                                 [r["plan_file"] for r in reports]) from None
-        if inside in by_file:
-            return by_file[inside]
-    else:
-        text = absolute.as_posix()
-        hits = [r for r in reports if text.endswith("/" + r["plan_file"])]
-        if len(hits) == 1:
-            return hits[0]
-    raise SelectionError(f"{selector} is not a PLAN file of this workspace", [r["plan_file"] for r in reports])
+    return select(reports, selector, None if root is None else str(root), None if cwd is None else str(cwd))
 
 
 def _sibling_plans(values: Mapping[str, JSON], folder: str, plan_file: str) -> list[dict]:

@@ -8,7 +8,7 @@ import sys
 
 from .. import exitcodes
 from ..output import info, warn
-from ..selection import select
+from promptgen.nodes.selection import select
 from ..workspace import build, build_json, locate, summary_line
 
 

@@ -8,7 +8,7 @@ import sys
 
 from .. import exitcodes
 from ..output import info, warn
-from ..selection import SelectionError, select
+from promptgen.nodes.selection import select
 from ..workspace import build, format_warning, locate
 from .build import on_wait
 
@@ -24,10 +24,7 @@ def run(ns: argparse.Namespace) -> int:
     if ns.achievement:
         from promptgen.nodes import api
 
-        try:
-            text = api.prompt_for_achievement(built.result.values, plan, ns.achievement)
-        except api.SelectionError as exc:
-            raise SelectionError(str(exc), getattr(exc, "candidates", [])) from None
+        text = api.prompt_for_achievement(built.result.values, plan, ns.achievement)
         code = exitcodes.OK
     else:
         text = plan["prompt"]

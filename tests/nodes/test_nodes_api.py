@@ -121,9 +121,10 @@ def test_select_ambiguous_or_unknown(reports: list[dict], selector: str) -> None
         api.select_plan(reports, selector)
     assert exc.value.candidates
     if selector == "@prompt":
+        # each candidate names the plan as the user would select it, and its file
         assert sorted(exc.value.candidates) == [
-            "work-space/plans/PROMPT-GENERATOR/PLAN_PROMPT-GENERATOR.md",
-            "work-space/plans/a_paused/UX-FOLDER/PLAN_PROMPT-GENERATOR-UX.md",
+            "@PROMPT-GENERATOR  (work-space/plans/PROMPT-GENERATOR/PLAN_PROMPT-GENERATOR.md)",
+            "@PROMPT-GENERATOR-UX  (work-space/plans/a_paused/UX-FOLDER/PLAN_PROMPT-GENERATOR-UX.md)",
         ]
 
 
