@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -464,10 +465,11 @@ class Bench:
         t0 = time.perf_counter()
         try:
             fn()
-        except BenchError as e:
-            msg = f"{label}: {e}"
+        except Exception as e:  # noqa: BLE001 - one scenario's failure must not hide the others
+            text = str(e) if isinstance(e, BenchError) else f"harness error {type(e).__name__}: {e} (unexpected output from the CLI?)\n{tail(traceback.format_exc(), 6)}"
+            msg = f"{label}: {text}"
             self.errors.append(msg)
-            self.results[name] = {"error": str(e)}
+            self.results[name] = {"error": text}
             self.rows.append(Row(label, "could not run (see below)", verdict="ERROR"))
             self.log(f"  ERROR {msg}")
         self.log(f"  ({time.perf_counter() - t0:.1f} s)")

@@ -323,3 +323,16 @@ def test_a_failing_command_is_reported_clearly(tmp_path, capsys, monkeypatch):
     assert report["scenarios"]["cold_build"]["median"] > 0
     assert "exited with 3" in report["scenarios"]["next_warm"]["error"]
     assert "failed on purpose" in out and "could not run" in out
+
+
+def test_an_unexpected_harness_error_is_reported_and_the_rest_still_runs(tmp_path, capsys, monkeypatch):
+    import bench.run
+
+    def boom(self):
+        raise KeyError("plans")
+
+    monkeypatch.setattr(bench.run.Bench, "cold", boom)
+    code, report = _run(tmp_path, "--only", "cold,counters")
+    assert code == 2
+    assert "harness error KeyError" in report["scenarios"]["cold_build"]["error"]
+    assert report["scenarios"]["noop_counters"]["problems"] == []
