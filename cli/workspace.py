@@ -119,8 +119,14 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
     def prompt_metrics(result) -> list[metrics.Increment]:
         return _prompt_metrics(result, reports_of(result))
 
-    outcome = run(session, api.graph_roots(config), api.RULES, force=force, wait=wait, on_wait=on_wait,
-                  payload=payload, extra_metrics=prompt_metrics)
+    from .progress import SlowBuildProgress
+
+    progress = SlowBuildProgress()
+    try:
+        outcome = run(session, api.graph_roots(config), api.RULES, force=force, wait=wait, on_wait=on_wait,
+                      payload=payload, extra_metrics=prompt_metrics, progress=progress)
+    finally:
+        progress.close()
     return Built(outcome, reports_of(outcome.result))
 
 

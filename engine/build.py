@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 from . import explain as ex
 from . import fingerprint
@@ -125,7 +125,7 @@ class Builder:
 
     def __init__(self, root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
                  store: Optional[Store], prev: Previous, force: bool,
-                 max_file_bytes: int) -> None:
+                 max_file_bytes: int, progress: Optional[Callable[[int, int], None]] = None) -> None:
         self.roots = roots
         self.rules = rules
         self.store = store
@@ -142,6 +142,8 @@ class Builder:
         self.traces: dict[str, tuple[Trace, JSON]] = {}
         self.counters = BuildCounters()
         self.structure_changed = False
+        #: Called after each node with (nodes done, nodes known so far).
+        self.progress = progress
 
     # -- the walk ----------------------------------------------------------
     def run(self) -> None:
@@ -339,6 +341,8 @@ class Builder:
     def _finish(self, key: str) -> None:
         self.done.add(key)
         self.order.append(key)
+        if self.progress is not None:
+            self.progress(len(self.done), len(self.specs))
 
     def _dep_fp(self, key: str, dep: str, optimistic: bool = False) -> str:
         fp = self.fps.get(dep)
@@ -398,7 +402,8 @@ class Builder:
 
 def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
           store: Optional[Store] = None, *, force: bool = False,
-          max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> BuildResult:
+          max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+          progress: Optional[Callable[[int, int], None]] = None) -> BuildResult:
     """Bring every node reachable from ``roots`` up to date; does not commit.
 
     With ``store=None`` the build is clean and in memory. The caller commits
@@ -418,7 +423,7 @@ def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
                 store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
                 store.discard()
                 prev = Previous(absent="damaged")
-        builder = Builder(root, roots, rules, store, prev, force, max_file_bytes)
+        builder = Builder(root, roots, rules, store, prev, force, max_file_bytes, progress)
         try:
             builder.run()
         except StoreDamaged as exc:

@@ -58,7 +58,8 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
         force: bool = False, wait: bool = True,
         on_wait: Optional[Callable[[Optional[int]], None]] = None,
         payload: Optional[Callable[[BuildResult], dict[str, Any]]] = None,
-        extra_metrics: Optional[Callable[[BuildResult], list[metrics.Increment]]] = None) -> Outcome:
+        extra_metrics: Optional[Callable[[BuildResult], list[metrics.Increment]]] = None,
+        progress: Optional[Callable[[int, int], None]] = None) -> Outcome:
     """Build under the lock and persist; raises ``LockBusy`` when ``wait`` is False."""
     warnings: list[str] = []
     lock: Optional[BuildLock] = None
@@ -78,7 +79,8 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
             except (StoreUnavailable, sqlite3.Error) as exc:
                 warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
         for attempt in (1, 2):
-            result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes)
+            result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes,
+                       progress=progress)
             if store is not None:
                 warnings.extend(w for w in store.warnings if w not in warnings)
             increments = metrics.for_build(result) + (extra_metrics(result) if extra_metrics else [])
