@@ -23,6 +23,22 @@ def kind_rows(decisions: list[Any]) -> list[dict[str, Any]]:
     return sorted(kinds.values(), key=lambda k: -k["total_s"])
 
 
+def timings_json(result: Any) -> dict[str, Any]:
+    """The same figures as :func:`print_timings`, for ``build --json --timings``."""
+    from promptgen.engine.graph import critical_path
+
+    kinds = [{**k, "total_s": round(k["total_s"], 6), "slowest_s": round(k["slowest_s"], 6)}
+             for k in kind_rows(result.decisions)]
+    ran = sorted((d for d in result.decisions if d.wall_s > 0), key=lambda d: -d.wall_s)[:TOP]
+    wall = {d.key: d.wall_s for d in result.decisions}
+    path, total = critical_path(result.specs, wall)
+    return {
+        "kinds": kinds,
+        "slowest": [{"node": d.key, "kind": d.kind, "status": d.status, "wall_s": round(d.wall_s, 6)} for d in ran],
+        "critical_path": {"nodes": list(path), "rule_s": round(total, 6)},
+    }
+
+
 def print_timings(result: Any) -> None:
     from rich.table import Table
 

@@ -176,10 +176,11 @@ def format_warning(w: dict[str, Any]) -> str:
     return f"warning ({w['kind']}): {w['message']}{where}"
 
 
-def build_json(built: Built) -> str:
+def build_json(built: Built, extra: Optional[dict[str, Any]] = None) -> str:
     data = summary(built.result)
     data["plans"] = len(built.reports)
     data["warnings"] = built.outcome.warnings
+    data.update(extra or {})
     return json.dumps(data, indent=2)
 
 

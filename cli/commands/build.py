@@ -24,14 +24,20 @@ def run(ns: argparse.Namespace) -> int:
         warn(w)
     chosen = [select(built.reports, p, ws.root, os.getcwd()) for p in ns.plans]
     if ns.json:
-        sys.stdout.write(build_json(built) + "\n")
+        # stdout stays one JSON document: the timings go inside it, not after it
+        extra = None
+        if ns.timings:
+            from ..timings import timings_json
+
+            extra = {"timings": timings_json(built.result)}
+        sys.stdout.write(build_json(built, extra) + "\n")
     else:
         sys.stdout.write(summary_line(built) + "\n")
         for plan in chosen:
             cur = plan.get("current")
             where = f"{cur['number']} {cur['state']}" if cur else plan["plan_state"]
             sys.stdout.write(f"  @{plan['feature']}: {where}\n")
-    if ns.timings:
+    if ns.timings and not ns.json:
         from ..timings import print_timings
 
         print_timings(built.result)
