@@ -21,7 +21,7 @@ def run(ns: argparse.Namespace) -> int:
     plan = select(built.reports, ns.plan, ws.root, os.getcwd())
     for w in plan["warnings"]:
         warn(format_warning(w))
-    if ns.achievement:
+    if ns.achievement is not None:
         from promptgen.nodes import api
 
         text = api.prompt_for_achievement(built.result.values, plan, ns.achievement)
