@@ -112,6 +112,13 @@ class BuildResult:
         return [d.key for d in self.decisions if d.status == ex.RAN and not is_source(d.key)]
 
 
+def _record_moved(before: SourceRecord, rec: SourceRecord) -> bool:
+    """False when a source read again left its stored record exactly as it was
+    (a listing that is always re-checked): rewriting it would turn a no-op
+    into a write."""
+    return (before.stamp, before.recorded_ns, before.fingerprint) != (rec.stamp, rec.recorded_ns, rec.fingerprint)
+
+
 def roots_digest(roots: list[NodeSpec]) -> str:
     return fingerprint.of_value([s.to_json() for s in roots])
 
@@ -384,7 +391,7 @@ class Builder:
         c = Commit()
         for key, rec in self.src.items():
             before = prev.sources.get(key)
-            if rec.refreshed or before is None:
+            if before is None or (rec.refreshed and _record_moved(before, rec)):
                 c.sources_upsert[key] = rec
         c.sources_delete = [k for k in prev.sources if k not in self.src]
         c.nodes_upsert = dict(self.traces)

@@ -22,6 +22,10 @@ DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024
 
 MISSING = "missing"
 
+#: ``recorded_ns`` of a record whose stamp proves nothing: a stamp is always
+#: racy against time 0, so the source is checked again at every build.
+ALWAYS_RECHECK_NS = 0
+
 
 @dataclass
 class SourceRecord:
@@ -145,10 +149,12 @@ class SourceReader:
         if not self._inside(path):
             return SourceRecord(stamp, now, "error:outside_root", None, True)
         entries: list[list[str]] = []
+        links = False
         try:
             with os.scandir(path) as it:
                 for entry in it:
                     entries.append([entry.name, self._entry_type(entry)])
+                    links = links or entry.is_symlink()
         except NotADirectoryError:
             return SourceRecord(stamp, now, "error:not_a_directory", None, True)
         except FileNotFoundError:
@@ -157,7 +163,11 @@ class SourceReader:
             return SourceRecord(stamp, now, "error:unreadable", None, True)
         entries.sort()
         self.counters.listed += 1
-        return SourceRecord(stamp, now, fingerprint.of_value(entries), entries, True)
+        # The type of a symbolic link's entry follows its target, which the
+        # directory's stamp does not cover (deleting the target leaves the
+        # directory untouched): such a listing is never trusted from its stamp.
+        recorded = ALWAYS_RECHECK_NS if links else now
+        return SourceRecord(stamp, recorded, fingerprint.of_value(entries), entries, True)
 
     def _entry_type(self, entry: "os.DirEntry[str]") -> str:
         try:
