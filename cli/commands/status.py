@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..output import console, warn
-from ..workspace import build, locate
+from ..workspace import build, format_warning, locate
 from .build import on_wait
 
 
@@ -26,4 +26,11 @@ def run(ns: argparse.Namespace) -> int:
     from ..tables import status_table
 
     console().print(status_table(built.reports, f"promptgen status — {ws.root}"))
+    # the table only counts them; `build` sends users here to read them
+    flagged = [r for r in built.reports if r["warnings"]]
+    if flagged:
+        sys.stdout.write("\nwarnings:\n")
+        for r in flagged:
+            for w in r["warnings"]:
+                sys.stdout.write(f"  @{r['feature']}: {format_warning(w)}\n")
     return 0
