@@ -146,7 +146,8 @@ class Builder:
         self.decisions: list[ex.Decision] = []
         self.order: list[str] = []
         self.done: set[str] = set()
-        self.traces: dict[str, tuple[Trace, JSON]] = {}
+        #: Recomputed nodes: their new trace and their value as canonical JSON text.
+        self.traces: dict[str, tuple[Trace, str]] = {}
         self.counters = BuildCounters()
         self.structure_changed = False
         #: Called after each node with (nodes done, nodes known so far).
@@ -326,12 +327,13 @@ class Builder:
         else:
             value = out
         try:
-            fp = fingerprint.of_value(value)
+            encoded = fingerprint.canonical_json(value)  # encoded once: fingerprinted and stored
         except (TypeError, ValueError) as exc:
             raise NodeFailed(key, TypeError(f"value is not JSON data: {exc}")) from exc
+        fp = fingerprint.of_bytes(encoded.encode("utf-8"))
         self.fps[key] = fp
         self.computed[key] = value
-        self.traces[key] = (Trace(spec, rule.version, input_fps, fp), value)
+        self.traces[key] = (Trace(spec, rule.version, input_fps, fp), encoded)
         cut = trace is not None and trace.fingerprint == fp
         self.decisions.append(ex.Decision(key, spec.kind, ex.CUT_OFF if cut else ex.RAN, reason, detail, wall))
         self.counters.recomputed += 1

@@ -14,7 +14,8 @@ The engine knows two *source* kinds built in, named by the prefix of their key:
 Every other node is *derived*: a :class:`NodeSpec` names its inputs, and the
 :class:`Rule` registered for its kind computes its value from the inputs' values.
 Values are JSON data (dict, list, str, int, float, bool, None) so that the store
-can keep them and fingerprint them.
+can keep them and fingerprint them. Use lists, not tuples: a value read back from
+the store is decoded from JSON, and a rule must see the same value either way.
 
 An *expander* is a rule whose value is a list of further :class:`NodeSpec`; the
 engine adds those nodes to the graph. That is how dynamic structure works: the

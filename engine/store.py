@@ -87,7 +87,8 @@ class Commit:
 
     sources_upsert: dict[str, SourceRecord] = field(default_factory=dict)
     sources_delete: list[str] = field(default_factory=list)
-    nodes_upsert: dict[str, tuple[Trace, Any]] = field(default_factory=dict)
+    #: key → (trace, value as JSON text)
+    nodes_upsert: dict[str, tuple[Trace, str]] = field(default_factory=dict)
     nodes_delete: list[str] = field(default_factory=list)
     order: Optional[list[str]] = None
     meta: dict[str, str] = field(default_factory=dict)
@@ -307,10 +308,10 @@ class Store:
                             trace.rule_version,
                             _dumps(trace.input_fps),
                             trace.fingerprint,
-                            _dumps(value),
+                            encoded,
                             key,
                         )
-                        for key, (trace, value) in commit.nodes_upsert.items()
+                        for key, (trace, encoded) in commit.nodes_upsert.items()
                     ],
                 )
             if commit.order is not None:
