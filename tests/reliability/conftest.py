@@ -36,3 +36,18 @@ def as_user():
     except OSError as exc:
         pytest.skip(f"running as root (euid {os.geteuid()}) and cannot drop CAP_DAC_OVERRIDE in a child "
                     f"({exc}): root ignores file permissions, so this test cannot make a file unreadable")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Sum the figures tests record with record_property("rel_…", n) (kill trials, …)."""
+    totals: dict[str, float] = {}
+    for key in ("passed", "failed", "xfailed", "xpassed"):
+        for rep in terminalreporter.stats.get(key, []):
+            if getattr(rep, "when", None) != "call":
+                continue
+            for name, value in getattr(rep, "user_properties", []):
+                if isinstance(name, str) and name.startswith("rel_") and isinstance(value, (int, float)):
+                    totals[name] = totals.get(name, 0) + value
+    if totals:
+        terminalreporter.write_line(
+            "reliability figures: " + ", ".join(f"{k[4:]}={v:g}" for k, v in sorted(totals.items())))
