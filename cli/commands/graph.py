@@ -9,7 +9,6 @@ from typing import Any
 
 from promptgen.engine.explain import describe_reason
 
-from ..output import console
 from ..storeview import open_store
 from ..workspace import UsageError, locate
 
@@ -118,24 +117,20 @@ def _print_dry_run(rows: list[dict[str, Any]], ns: argparse.Namespace) -> int:
     if ns.json:
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return 0
+    # plain lines like --explain: a table cut the long node keys to "…" (in a
+    # pipe, at 120 columns), so neither a reader nor grep could find the file
     pending = [r for r in rows if r["status"] != "reused"]
-    out = console()
+    out = sys.stdout
     if not pending:
-        out.print(f"nothing would run: all {len(rows)} nodes are up to date")
+        out.write(f"nothing would run: all {len(rows)} nodes are up to date\n")
         return 0
-    from rich.table import Table
-
-    t = Table(title=f"what `promptgen build` would do now ({len(pending)} of {len(rows)} nodes)",
-              title_justify="left")
-    t.add_column("node")
-    t.add_column("would")
-    t.add_column("why")
+    out.write(f"what `promptgen build` would do now ({len(pending)} of {len(rows)} nodes):\n\n")
     for r in pending:
         why = describe_reason(r["reason"], r["detail"])
         if r["status"] == "may_run":
             why = f"only if {r['detail'].get('node')} changes value"
         if r["detail"].get("note"):
             why += f"; {r['detail']['note']}"
-        t.add_row(r["node"], "run" if r["status"] == "would_run" else "maybe run", why)
-    out.print(t)
+        label = "run" if r["status"] == "would_run" else "maybe run"
+        out.write(f"{label:<10} {r['node']}\n{'':<10} {why}\n")
     return 0
