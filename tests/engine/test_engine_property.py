@@ -44,12 +44,13 @@ from promptgen.engine import session as session_mod
 from promptgen.engine.build import build
 
 DIRS = ["d1", "d2", "d1/e"]
-NAMES = ["a", "b", "c.txt"]
+NAMES = ["a", "b.txt"]
 FILES = NAMES + ["config.txt"] + [f"{d}/{n}" for d in DIRS for n in NAMES]
 PATHS = FILES + DIRS + [""]
 #: The mtime edits collide on (not a whole second: the engine would use its 2 s window).
 FIXED_MTIME_NS = 1_700_000_000_123_456_789
 COARSE_TICK_NS = 10_000_000
+OUTSIDE = "../outside.txt"  # a file next to the tree, not in it
 
 contents = st.one_of(
     st.text(alphabet="ab \n", max_size=7),
@@ -69,6 +70,8 @@ operations = st.one_of(
     st.tuples(st.just("rmdir"), dirs),
     st.tuples(st.just("touch"), paths),
     st.tuples(st.just("fix_mtime"), paths),
+    # a symbolic link to a file of the tree (maybe missing: dangling) or out of it
+    st.tuples(st.just("symlink"), files, st.sampled_from(NAMES + ["config.txt", OUTSIDE])),
     st.tuples(st.just("build")),
     st.tuples(st.just("build")),
     st.tuples(st.just("build")),
@@ -100,11 +103,11 @@ def _apply(root: str, op: tuple[Any, ...]) -> None:
             elif mode == "restore" and before is not None:
                 os.utime(p, ns=(before.st_atime_ns, before.st_mtime_ns))
         elif kind == "delete":
-            if os.path.isfile(p):
+            if os.path.islink(p) or os.path.isfile(p):
                 os.unlink(p)
         elif kind == "rename":
             dst = os.path.join(root, op[2])
-            if os.path.isfile(p) and not os.path.isdir(dst):
+            if (os.path.islink(p) or os.path.isfile(p)) and not os.path.isdir(dst):
                 os.makedirs(os.path.dirname(dst), exist_ok=True)
                 os.rename(p, dst)
         elif kind == "mkdir":
@@ -121,11 +124,19 @@ def _apply(root: str, op: tuple[Any, ...]) -> None:
         elif kind == "touch":
             if os.path.exists(p):
                 os.utime(p)
+        elif kind == "symlink":
+            target = os.path.join(root, op[2])
+            if os.path.isdir(p):
+                return
+            if os.path.lexists(p):
+                os.unlink(p)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            os.symlink(os.path.relpath(target, os.path.dirname(p)), p)
         elif kind == "fix_mtime":
             if os.path.exists(p):
                 os.utime(p, ns=(FIXED_MTIME_NS, FIXED_MTIME_NS))
-    except (NotADirectoryError, FileExistsError, IsADirectoryError):
-        pass  # e.g. a file where the operation wants a folder: nothing happens
+    except OSError:
+        pass  # a file where the operation wants a folder, a link loop, …: nothing happens
 
 
 def _stored_keys(store_dir: str) -> tuple[set[str], set[str]]:
@@ -142,6 +153,8 @@ def run_scenario(initial: dict[str, str], ops: list[tuple[Any, ...]], sleeps: li
     with tempfile.TemporaryDirectory() as tmp:
         root = os.path.join(tmp, "w")
         os.makedirs(root)
+        with open(os.path.join(tmp, "outside.txt"), "w") as fh:
+            fh.write("outside words")
         for rel, text in initial.items():
             _apply(root, ("write", rel, text, "plain"))
         cfg = config(root, os.path.join(tmp, "store"))
