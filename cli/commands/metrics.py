@@ -8,7 +8,7 @@ import sys
 from promptgen.engine import exposition, journal
 
 from ..storeview import open_store
-from ..workspace import locate
+from ..workspace import UsageError, locate
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -28,7 +28,11 @@ def run(ns: argparse.Namespace) -> int:
     hist = _merge_histograms(histograms, extra_obs)
     registry = exposition.registry_from([(n, lab, v) for (n, lab), v in sorted(totals.items())], hist)
     if ns.metrics_file:
-        exposition.write_textfile(ns.metrics_file, registry)
+        try:
+            exposition.write_textfile(ns.metrics_file, registry)
+        except OSError as exc:
+            # the error is about the temporary file next to the target: name the target
+            raise UsageError(f"cannot write the metrics file {ns.metrics_file}: {exc.strerror or exc}") from None
         sys.stderr.write(f"promptgen: metrics written to {ns.metrics_file}\n")
     else:
         sys.stdout.write(exposition.render(registry))
