@@ -244,7 +244,8 @@ class Builder:
         rec = self.src.get(key)
         if rec is None:
             before = self.prev.sources.get(key)
-            rec = self.reader.check(key, before)
+            # forced: no stored stamp is trusted, every source is read again
+            rec = self.reader.check(key, None if self.force else before)
             self.src[key] = rec
             self._source_decision(key, before, rec)
         return rec.fingerprint
@@ -254,7 +255,7 @@ class Builder:
         path = key.split(":", 1)[1]
         if not rec.refreshed:
             self.decisions.append(ex.Decision(key, kind, ex.REUSED))
-        elif before is None:
+        elif before is None or self.force:
             self.decisions.append(ex.Decision(key, kind, ex.RAN, self._absent_reason(), {"path": path}))
         elif before.fingerprint == rec.fingerprint:
             self.decisions.append(ex.Decision(

@@ -220,6 +220,26 @@ def test_forced_build(wc):
     assert r.counters.recomputed == 4
 
 
+def test_forced_build_trusts_no_stored_stamp(wc):
+    """Regression: --force recomputed every node but still took directory
+    listings (and file fingerprints) from the store when their stamps matched,
+    so a stale stored listing survived the very build meant to clear it."""
+    import sqlite3
+
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    conn = sqlite3.connect(os.path.join(cfg.store_dir, "state.db"))  # a stale listing, stamp intact
+    conn.execute("""UPDATE sources SET value='[["a.txt","f"]]', fingerprint='stale' WHERE key='dir:docs'""")
+    conn.commit()
+    conn.close()
+    out, values = session_build(cfg, WC_ROOTS, wc_rules(), force=True)
+    assert values == all_values(build(root, WC_ROOTS, wc_rules()))
+    c = out.result.counters
+    assert (c.files_read, c.dirs_listed) == (2, 1)  # skip.md is not read by anyone
+    sources = [d for d in out.result.decisions if d.key.startswith(("file:", "dir:"))]
+    assert {(d.status, d.reason) for d in sources} == {(ex.RAN, ex.FORCED)}
+
+
 def test_every_decision_reason_is_in_the_closed_set(wc):
     root, cfg = wc
     for step in range(4):
