@@ -311,3 +311,20 @@ def test_kill_9_leaves_a_consistent_store(tmp_path):
 @pytest.mark.slow
 def test_kill_9_leaves_a_consistent_store_many(tmp_path):
     _kill_trials(tmp_path, 60)
+
+
+def test_unusable_store_means_a_correct_build_without_cache(wc):
+    root, cfg = wc
+    os.makedirs(os.path.join(cfg.store_dir, "state.db"))  # a folder where the database should be
+    out, values = session_build(cfg, WC_ROOTS, wc_rules())
+    assert values["report:all"] == 5 and not out.persisted
+    assert len(out.warnings) == 1 and "building without cache" in out.warnings[0]
+
+
+def test_store_dir_that_is_a_file(wc, tmp_path):
+    root, cfg = wc
+    blocker = str(tmp_path / "blocker")
+    write(blocker, "not a folder")
+    out, values = session_build(config(root, blocker), WC_ROOTS, wc_rules())
+    assert values["report:all"] == 5 and not out.persisted
+    assert len(out.warnings) == 1 and "building without cache" in out.warnings[0]
