@@ -24,6 +24,8 @@ OWNED = (DB_NAME, DB_NAME + "-journal", DB_NAME + "-wal", DB_NAME + "-shm", SNAP
 def run(ns: argparse.Namespace) -> int:
     ws = locate(ns.workspace, ns.plan_root, ns.store)
     removed = []
+    # taking the lock creates the lock file: report only what was there before
+    existed = {name for name in OWNED if os.path.lexists(os.path.join(ws.store_dir, name))}
     lock = None
     if os.path.isdir(ws.store_dir):
         lock = BuildLock(ws.store_dir)
@@ -35,7 +37,8 @@ def run(ns: argparse.Namespace) -> int:
         path = os.path.join(ws.store_dir, name)
         try:
             os.unlink(path)
-            removed.append(name)
+            if name in existed:
+                removed.append(name)
         except FileNotFoundError:
             pass
     if os.path.isdir(ws.store_dir):
