@@ -9,9 +9,9 @@ Timings are wall-clock ``time.perf_counter()`` around ``subprocess.run`` with st
 /dev/null; target and baseline alternate in pairs (ABBA order) after warm-up runs; medians and
 p90 are reported. See bench/README.md for the scenarios.
 
-Exit status: 0; 2 when a scenario could not run (a command failed: the message says which);
-with ``--gate``, 1 when the no-op ratio exceeds ``--max-noop-ratio``, a no-op counter is not
-zero, or a heavy module is imported on the no-op path.
+Exit status: 0; with ``--gate``, 1 when the no-op ratio exceeds ``--max-noop-ratio``, a no-op
+counter is not zero, or a heavy module is imported on the no-op path (reasons printed); else 2
+when a scenario could not run (the failing command, its exit code and stderr are printed).
 """
 
 from __future__ import annotations
@@ -98,19 +98,16 @@ def fmt_med(summary: dict) -> str:
 
 
 def parse_json_output(stdout: str, what: str) -> dict:
-    """The JSON object a ``--json`` command printed (the whole output, or its last ``{`` line)."""
+    """The JSON object a ``--json`` command printed: the whole output, else the text from the
+    first line that starts one (compact or indented) to the end."""
     text = stdout.strip()
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    for line in reversed(text.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("{"):
             try:
-                return json.loads(line)
+                return json.loads("\n".join(lines[i:]))
             except ValueError:
-                break
+                continue
     raise BenchError(f"{what} did not print a JSON object; its output began: {text[:300]!r}")
 
 

@@ -19,6 +19,7 @@ import pytest
 from bench import baselines
 from bench.generate import generate, token
 from bench.run import (
+    BenchError,
     derived_nodes,
     detect_python,
     evaluate_gate,
@@ -215,6 +216,9 @@ def test_parse_importtime_and_heavy_imports():
 
 def test_parse_json_output_and_noop_problems():
     assert parse_json_output('warning: x\n{"nodes": 3}\n', "t") == {"nodes": 3}
+    assert parse_json_output('note\n{\n  "nodes": 3,\n  "c": {"a": 1}\n}\n', "t") == {"nodes": 3, "c": {"a": 1}}
+    with pytest.raises(BenchError):
+        parse_json_output("no json here", "t")
     ok = {"recomputed": 0, "counters": {"files_stat": 9, "files_read": 0, "files_hashed": 0}}
     assert noop_problems(ok) == []
     bad = {"recomputed": 2, "recomputed_nodes": ["state:A", "prompt:A"], "counters": {"files_read": 1, "files_hashed": 1}}
