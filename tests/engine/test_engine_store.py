@@ -328,3 +328,58 @@ def test_store_dir_that_is_a_file(wc, tmp_path):
     out, values = session_build(config(root, blocker), WC_ROOTS, wc_rules())
     assert values["report:all"] == 5 and not out.persisted
     assert len(out.warnings) == 1 and "building without cache" in out.warnings[0]
+
+
+_KILL_AT_COMMIT = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, {here!r})
+    from engine_testlib import WC_ROOTS, config, wc_rules
+    from promptgen.engine import session
+    from promptgen.engine.store import Store
+
+    class Dying:
+        # the store's connection, killing this process just before COMMIT
+        def __init__(self, conn):
+            self._conn = conn
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+        def execute(self, sql, *args):
+            if sql == "COMMIT" and self._conn.in_transaction:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return self._conn.execute(sql, *args)
+
+    real_open = Store.open.__func__
+    def dying_open(cls, store_dir):
+        store = real_open(cls, store_dir)
+        store.conn = Dying(store.conn)
+        return store
+    Store.open = classmethod(dying_open)
+    session.run(config(sys.argv[1], sys.argv[2]), WC_ROOTS, wc_rules())
+    print("not killed")
+    """
+)
+
+
+def _dump(db):
+    conn = sqlite3.connect(db)
+    try:
+        return [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+                for t in ("meta", "sources", "nodes", "builds", "decisions", "counters")]
+    finally:
+        conn.close()
+
+
+def test_kill_9_just_before_commit_leaves_the_previous_state(wc):
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    before = _dump(_db(cfg))
+    write(os.path.join(root, "docs/a.txt"), "now four words here")
+    write(os.path.join(root, "docs/new.txt"), "a b")
+    child = subprocess.run([sys.executable, "-c", _KILL_AT_COMMIT.format(here=HERE), root, cfg.store_dir],
+                           capture_output=True, text=True)
+    assert child.returncode == -signal.SIGKILL, child.stdout + child.stderr
+    assert os.path.exists(_db(cfg) + "-journal")  # the hot journal of the killed transaction
+    assert _dump(_db(cfg)) == before  # rolled back on the next open: the previous state
+    out, values = session_build(cfg, WC_ROOTS, wc_rules())
+    assert out.warnings == [] and values["report:all"] == 8
