@@ -16,14 +16,16 @@ if TYPE_CHECKING:
 __all__ = ["get_performance_stats"]
 
 
-def get_performance_stats(workspace: str | None = None) -> dict[str, Any]:
+def get_performance_stats(workspace: str | None = None, store: str | None = None) -> dict[str, Any]:
     """Cumulative performance figures for a workspace, read from its store.
 
-    Returns ``{"cache_hit_rate", "avg_parse_time", "avg_generation_time",
-    "total_calls", "total_builds"}`` — the same numbers `promptgen stats --json` prints.
-    `workspace` defaults to the nearest ancestor of the current directory holding
-    `work-space/`.
+    The same dict `promptgen stats --json` prints: ``cache_hit_rate``,
+    ``avg_parse_time``, ``avg_generation_time``, ``avg_build_time`` (seconds),
+    ``total_calls``, ``total_builds`` (by mode), ``prompts_generated``,
+    ``prompts_cached``, ``nodes_cache_hits``, ``nodes_cache_misses`` — see
+    docs/METRICS.md. `workspace` defaults to the nearest ancestor of the current
+    directory holding `work-space/`; `store` to its `.promptgen/`.
     """
     from promptgen.cli.stats import performance_stats
 
-    return performance_stats(workspace)
+    return performance_stats(workspace, store)

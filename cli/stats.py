@@ -11,11 +11,11 @@ from promptgen.engine import journal
 from promptgen.engine.metrics import parse_labels
 
 
-def performance_stats(workspace: Optional[str] = None) -> dict[str, Any]:
+def performance_stats(workspace: Optional[str] = None, store: Optional[str] = None) -> dict[str, Any]:
     from .storeview import open_store
     from .workspace import locate
 
-    ws = locate(workspace)
+    ws = locate(workspace, store=store)
     with open_store(ws, required=False) as store:
         if store is None:
             return compute([], [])

@@ -13,7 +13,7 @@ def run(ns: argparse.Namespace) -> int:
     from ..workspace import locate
 
     ws = locate(ns.workspace, ns.plan_root, ns.store)
-    stats = performance_stats(ws.root)
+    stats = performance_stats(ws.root, ns.store)
     if ns.json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
         return 0
