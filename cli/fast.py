@@ -47,7 +47,11 @@ def store_dir(root: str, store: Optional[str] = None) -> str:
 
 
 def snapshot_key(root: str, store: str, extra_plan_roots: tuple[str, ...]) -> str:
-    return "\0".join((SNAPSHOT_FORMAT, root, store, *extra_plan_roots))
+    """What a snapshot answers for. The installation's own folder is part of it:
+    two installations of promptgen sharing a workspace must not answer with each
+    other's results (their code may differ)."""
+    install = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return "\0".join((SNAPSHOT_FORMAT, install, root, store, *extra_plan_roots))
 
 
 def format_summary(plans: int, nodes: int, recomputed: int, reused: int, cut_off: int,
