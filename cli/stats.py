@@ -16,7 +16,7 @@ def performance_stats(workspace: Optional[str] = None, store: Optional[str] = No
     from .workspace import locate
 
     ws = locate(workspace, store=store)
-    with open_store(ws, required=False) as store:
+    with open_store(ws) as store:
         if store is None:
             return compute([], [])
         counters = store.counters()

@@ -152,6 +152,27 @@ class Store:
         store.damaged_on_open = bool(warnings)
         return store
 
+    @classmethod
+    def open_readonly(cls, store_dir: str) -> "Store":
+        """Open an existing store for reading only; never creates or discards.
+
+        Raises StoreUnavailable when there is none and StoreDamaged when it
+        cannot be trusted — for views (graph, stats, metrics) that must not
+        write, a damaged store is the next build's to replace.
+        """
+        path = os.path.join(store_dir, DB_NAME)
+        if not os.path.isfile(path):
+            raise StoreUnavailable(f"no store at {path}")
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0, isolation_level=None)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(f"unreadable ({exc})") from exc
+        if version != SCHEMA_VERSION:
+            conn.close()
+            raise StoreDamaged(f"from schema version {version} (this promptgen uses {SCHEMA_VERSION})")
+        return cls(store_dir, conn)
+
     @staticmethod
     def _connect(path: str) -> sqlite3.Connection:
         conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)

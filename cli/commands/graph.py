@@ -16,6 +16,8 @@ from ..workspace import UsageError, locate
 def run(ns: argparse.Namespace) -> int:
     ws = locate(ns.workspace, ns.plan_root, ns.store)
     with open_store(ws) as store:
+        if store is None:
+            raise UsageError(f"no build recorded in {ws.store_dir}: run `promptgen build` first")
         if ns.format:
             return _export(store, ns)
         if ns.dry_run:

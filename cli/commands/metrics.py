@@ -14,9 +14,10 @@ from ..workspace import UsageError, locate
 def run(ns: argparse.Namespace) -> int:
     ws = locate(ns.workspace, ns.plan_root, ns.store)
     with open_store(ws) as store:
-        counters = store.counters()
-        histograms = store.histograms()
-        pending = journal.pending(ws.store_dir, store)
+        # no store yet: an empty exposition (a cron job should not fail before the first build)
+        counters = store.counters() if store else []
+        histograms = store.histograms() if store else []
+        pending = journal.pending(ws.store_dir, store) if store else []
     # unfolded no-op increments are part of the history: add them in memory
     totals: dict[tuple[str, str], float] = {(n, lab): v for n, lab, v in counters}
     extra_obs: dict[tuple[str, str], list[float]] = {}
