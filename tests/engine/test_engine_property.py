@@ -168,6 +168,9 @@ def run_scenario(initial: dict[str, str], ops: list[tuple[Any, ...]], sleeps: li
             assert got == expected, f"incremental != clean after step {step}"
             if snap is not None:
                 assert snap["values"] == expected, f"fast-path snapshot valid but stale after step {step}"
+            keys = [d.key for d in outcome.result.decisions]
+            assert sorted(keys) == sorted(set(outcome.result.order) | set(outcome.result.sources)), \
+                "not exactly one decision per node"
             nodes, srcs = _stored_keys(cfg.store_dir)
             assert nodes == set(outcome.result.order), "store keeps nodes that left the graph"
             assert srcs == set(outcome.result.sources), "store keeps sources that left the graph"

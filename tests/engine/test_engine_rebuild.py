@@ -346,3 +346,21 @@ def test_values_stay_loadable_through_an_open_store(wc):
         assert r.counters.recomputed == 0 and r.values["report:all"] == 5
     finally:
         store.close()
+
+
+def test_one_decision_per_node_and_readable_lines(wc):
+    root, cfg = wc
+    out, _ = session_build(cfg, WC_ROOTS, wc_rules())
+    r = out.result
+    keys = [d.key for d in r.decisions]
+    assert sorted(keys) == sorted(set(r.order) | set(r.sources))
+    write(os.path.join(root, "docs/a.txt"), "uno dos tres")
+    out, _ = session_build(cfg, WC_ROOTS, wc_rules(report="2"))
+    lines = {d.key: d.describe() for d in out.result.decisions}
+    assert lines["count:b.txt"] == "reused (inputs unchanged)"
+    assert lines["count:a.txt"].startswith("ran (input docs/a.txt changed ")
+    assert lines["count:a.txt"].endswith("dependents cut off")
+    assert lines["report:all"] == "ran (rule version 1→2); value unchanged, dependents cut off"
+    for d in out.result.decisions:
+        j = d.to_json()
+        assert set(j) == {"node", "kind", "status", "reason", "detail", "wall_s"}

@@ -127,3 +127,16 @@ def test_directory_listing_sees_additions_and_deletions(tmp_path):
     os.rmdir(os.path.join(root, "d"))
     _, v = session_build(cfg, roots, LIST)
     assert v["ls:d"] is None
+
+
+def test_fingerprints_are_xxh3(tmp_path):
+    import xxhash
+
+    from promptgen.engine import fingerprint
+
+    raw = b"some \xc3\xa9 text\r\n"
+    write(str(tmp_path / "f"), raw)
+    r = build(str(tmp_path), echo_roots("f"), ECHO_RULES)
+    assert r.fingerprints["file:f"] == xxhash.xxh3_64_hexdigest(raw)  # of the bytes, not the decoded text
+    assert fingerprint.of_value({"b": 1, "a": [1, "é"]}) == fingerprint.of_value({"a": [1, "é"], "b": 1})
+    assert r.fingerprints["echo:f"] == fingerprint.of_value(r.values["echo:f"])
