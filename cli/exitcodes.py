@@ -15,4 +15,4 @@ EPILOG = """exit codes:
   1   workspace problem for the target (e.g. its PLAN declares no achievements)
   2   usage error (unknown option, unknown or ambiguous plan, no workspace found)
   3   internal error in promptgen (please report it; PROMPTGEN_DEBUG=1 shows a traceback)
-  75  --no-wait was given and another promptgen holds the build lock"""
+  75  another promptgen holds the build lock (with --no-wait, and for clean)"""

@@ -12,10 +12,11 @@ import os
 
 from promptgen.engine.fastpath import SNAPSHOT
 from promptgen.engine.journal import JOURNAL
-from promptgen.engine.lock import LOCK_NAME, BuildLock
+from promptgen.engine.lock import LOCK_NAME, BuildLock, LockBusy, LockBusy
 from promptgen.engine.store import DB_NAME
 
-from ..output import info
+from .. import exitcodes
+from ..output import error, info
 from ..workspace import locate
 
 OWNED = (DB_NAME, DB_NAME + "-journal", DB_NAME + "-wal", DB_NAME + "-shm", SNAPSHOT, JOURNAL, LOCK_NAME)
@@ -31,6 +32,10 @@ def run(ns: argparse.Namespace) -> int:
         lock = BuildLock(ws.store_dir)
         try:
             lock.acquire(wait=False)  # never pull the store from under a running build
+        except LockBusy as exc:
+            # clean has no --no-wait: the generic LockBusy message would name one
+            error(f"{exc}; nothing removed. Run promptgen clean again when it has finished.")
+            return exitcodes.LOCK_BUSY
         except OSError:
             lock = None  # a read-only folder: nothing to clean in it anyway
     for name in OWNED:
