@@ -1,0 +1,35 @@
+"""The no-op fast path: an unchanged workspace is answered without the heavy imports."""
+
+from __future__ import annotations
+
+import pytest
+
+from cli_testlib import imported_modules
+
+HEAVY = {"networkx", "rich", "prometheus_client", "sqlite3", "_sqlite3", "argparse"}
+
+
+@pytest.mark.parametrize("args, check", [
+    (["build"], lambda out: "(noop," in out and "0 recomputed" in out),
+    (["build", "--json"], lambda out: '"mode": "noop"' in out),
+    (["next", "@DEMO-FEATURE"], lambda out: out.startswith("# DEMO-FEATURE — Achievement 0.3")),
+    (["next", "@demo"], lambda out: out.startswith("# DEMO-FEATURE — Achievement 0.3")),
+    (["next", "@DRAFT-IDEA"], lambda out: "no achievements" in out),
+])
+def test_noop_imports_nothing_heavy(warm, pg, args, check):
+    assert pg("build", cwd=warm).code == 0  # warm twice: the snapshot is surely written
+    r = pg(*args, cwd=warm, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert r.code in (0, 1), str(r)
+    assert check(r.out), str(r)
+    mods = imported_modules(r.err)
+    assert "promptgen.cli.main" in mods or "promptgen" in mods, "no import profile on stderr"
+    heavy = sorted({m for m in mods if m.split(".")[0] in HEAVY})
+    assert heavy == [], f"`promptgen {' '.join(args)}` on a no-op imported {heavy}"
+
+
+def test_the_profile_does_see_heavy_imports_off_the_fast_path(warm, pg):
+    """The same parsing finds them on the full path: the test above can fail."""
+    r = pg("status", cwd=warm, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert r.code == 0
+    mods = {m.split(".")[0] for m in imported_modules(r.err)}
+    assert {"rich", "argparse", "sqlite3"} <= mods, mods
