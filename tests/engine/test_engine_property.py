@@ -1,7 +1,7 @@
 """The invariant: after any sequence of edits, an incremental build equals a clean one.
 
 A random file tree is edited by a random list of operations (same-size and
-different-size writes, creations, deletions, renames, new and deleted folders,
+different-size writes, creations, deletions, renames of files and folders, new and deleted folders,
 touches, mtimes forced to collide or restored to their old value), interleaved
 with incremental builds through ``session.run`` with a store on disk. After
 every build each derived node's value is compared with a clean in-memory build
@@ -68,6 +68,7 @@ operations = st.one_of(
     st.tuples(st.just("rename"), files, files),
     st.tuples(st.just("mkdir"), dirs),
     st.tuples(st.just("rmdir"), dirs),
+    st.tuples(st.just("rename_dir"), dirs, st.sampled_from(DIRS + ["d3", "d2/f"])),
     st.tuples(st.just("touch"), paths),
     st.tuples(st.just("fix_mtime"), paths),
     # a symbolic link to a file of the tree (maybe missing: dangling) or out of it
@@ -113,6 +114,11 @@ def _apply(root: str, op: tuple[Any, ...]) -> None:
         elif kind == "mkdir":
             if not os.path.exists(p):
                 os.makedirs(p)
+        elif kind == "rename_dir":
+            dst = os.path.join(root, op[2])
+            if os.path.isdir(p) and not os.path.lexists(dst) and not dst.startswith(p + os.sep):
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                os.rename(p, dst)
         elif kind == "rmdir":
             if os.path.isdir(p):
                 for dirpath, dirnames, filenames in os.walk(p, topdown=False):
