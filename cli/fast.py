@@ -133,7 +133,7 @@ def try_fast(argv: list[str]) -> Optional[int]:
                 '{"nodes": %d, "recomputed": 0, "reused": %d, "cut_off": 0, "duration_s": %.6f, '
                 '"recomputed_nodes": [], "mode": "noop", "counters": {"files_stat": %d, '
                 '"files_read": 0, "files_hashed": 0, "dirs_listed": 0}, "plans": %d, "warnings": []}\n'
-                % (nodes, nodes, elapsed, payload["_stat_count"], len(plans))
+                % (nodes, nodes, elapsed, payload.get("sources", payload["_stat_count"]), len(plans))
             )
         else:
             sys.stdout.write(

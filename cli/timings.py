@@ -64,6 +64,9 @@ def print_timings(result: Any) -> None:
 
     wall = {d.key: d.wall_s for d in result.decisions}
     path, total = critical_path(result.specs, wall)
+    if not path or total <= 0:
+        out.print("critical path: nothing was recomputed")
+        return
     out.print(f"critical path ({total * 1000:.2f} ms of rule time, build wall time "
               f"{result.duration_s * 1000:.1f} ms):")
     for key in path:

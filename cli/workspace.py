@@ -167,12 +167,13 @@ def make_payload(ws: Workspace, result, reports: list[dict[str, Any]]) -> dict[s
         ],
         "status_json": json.dumps(doc, indent=2, ensure_ascii=False),
         "nodes": result.counters.nodes,
+        "sources": len(result.sources),
         "warning_count": sum(len(r["warnings"]) for r in reports),
     }
 
 
 def format_warning(w: dict[str, Any]) -> str:
-    where = f" [{w['path']}]" if w.get("path") else ""
+    where = f" [{w['path']}]" if w.get("path") and w["path"] not in w["message"] else ""
     return f"warning ({w['kind']}): {w['message']}{where}"
 
 
@@ -181,7 +182,7 @@ def build_json(built: Built, extra: Optional[dict[str, Any]] = None) -> str:
     data["plans"] = len(built.reports)
     data["warnings"] = built.outcome.warnings
     data.update(extra or {})
-    return json.dumps(data, indent=2)
+    return json.dumps(data)  # one line, as the fast path prints it
 
 
 def summary_line(built: Built) -> str:

@@ -8,7 +8,7 @@ import sys
 
 from .. import exitcodes
 from ..output import info, warn
-from promptgen.nodes.selection import select
+from promptgen.nodes.selection import SelectionError, select
 from ..workspace import build, format_warning, locate
 from .build import on_wait
 
@@ -23,6 +23,11 @@ def run(ns: argparse.Namespace) -> int:
         warn(format_warning(w))
     if ns.achievement is not None:
         from promptgen.nodes import api
+
+        parts = ns.achievement.split(".")
+        if len(parts) < 2 or not all(x.isdigit() for x in parts):
+            raise SelectionError(f"--achievement takes an achievement number such as 1.2, not {ns.achievement!r}; "
+                                 f"{plan['plan_file']} declares:", [a["number"] for a in plan["achievements"]])
 
         text = api.prompt_for_achievement(built.result.values, plan, ns.achievement)
         code = exitcodes.OK
