@@ -16,19 +16,18 @@ def run(ns: argparse.Namespace) -> int:
 
     ws = locate(ns.workspace, ns.plan_root, ns.store)
     out = console()
-    paths = [os.path.join(ws.root, "work-space")]
-    templates = os.path.join(ws.root, ".promptgen", "templates")
-    if os.path.isdir(templates):
-        paths.append(templates)
-    store_dir = os.path.realpath(ws.store_dir)
+    store_dir = os.path.realpath(ws.store_dir) + os.sep
+    templates = os.path.join(os.path.realpath(ws.root), ".promptgen", "templates") + os.sep
 
     def relevant(_change, path: str) -> bool:
-        """Changes in the workspace and templates; never the store we write ourselves."""
-        return not os.path.realpath(path).startswith(store_dir + os.sep) or "templates" in path
+        """Anything in the workspace (plans, templates, promptgen.toml), except the
+        store's own files, which every build rewrites."""
+        real = os.path.realpath(path)
+        return not real.startswith(store_dir) or real.startswith(templates)
 
     with Live(_table(ws, out), console=out, auto_refresh=False) as live:
         try:
-            for _changes in watch(*paths, debounce=ns.debounce, watch_filter=relevant, raise_interrupt=False):
+            for _changes in watch(ws.root, debounce=ns.debounce, watch_filter=relevant):
                 live.update(_table(ws, out), refresh=True)
         except KeyboardInterrupt:
             pass
