@@ -8,6 +8,7 @@ Reading never follows a symbolic link out of the build root.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat as _stat
 import time
@@ -115,10 +116,13 @@ class SourceReader:
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
-            return SourceRecord(None, now, MISSING, {"error": "missing"}, True)
+            # keep the stamp: a dangling link has one (see stat_stamp)
+            return SourceRecord(stamp, now, MISSING, {"error": "missing"}, True)
         except IsADirectoryError:
             return error("not_a_file")
-        except OSError:
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # a link loop: as missing, as it always was
+                return SourceRecord(stamp, now, MISSING, {"error": "missing"}, True)
             return error("unreadable")
         try:
             st = os.fstat(fd)
@@ -157,9 +161,9 @@ class SourceReader:
                     links = links or entry.is_symlink()
         except NotADirectoryError:
             return SourceRecord(stamp, now, "error:not_a_directory", None, True)
-        except FileNotFoundError:
-            return SourceRecord(None, now, MISSING, None, True)
-        except OSError:
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ELOOP):  # keep the stamp: see stat_stamp
+                return SourceRecord(stamp, now, MISSING, None, True)
             return SourceRecord(stamp, now, "error:unreadable", None, True)
         entries.sort()
         self.counters.listed += 1

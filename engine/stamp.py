@@ -37,14 +37,20 @@ def stamp_of(st: os.stat_result) -> Stamp:
 
 
 def stat_stamp(path: str) -> Optional[Stamp]:
-    """The stamp of ``path`` (following symlinks), or None if it does not exist."""
+    """The stamp of ``path`` (following symlinks), or None if it does not exist.
+
+    A symbolic link that leads nowhere (dangling, looping) has its own stamp:
+    what it is read as ("missing", "outside_root") depends on where it points,
+    so "nothing here" (None) must not stand for it.
+    """
     try:
         st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
     except OSError:
-        # ELOOP, EACCES on a parent, …: treat as absent; reading it will say why.
-        return None
+        try:
+            st = os.lstat(path)
+        except OSError:
+            # no such path, EACCES on a parent, …: absent; reading it will say why.
+            return None
     return stamp_of(st)
 
 

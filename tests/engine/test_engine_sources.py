@@ -140,3 +140,32 @@ def test_fingerprints_are_xxh3(tmp_path):
     assert r.fingerprints["file:f"] == xxhash.xxh3_64_hexdigest(raw)  # of the bytes, not the decoded text
     assert fingerprint.of_value({"b": 1, "a": [1, "é"]}) == fingerprint.of_value({"a": [1, "é"], "b": 1})
     assert r.fingerprints["echo:f"] == fingerprint.of_value(r.values["echo:f"])
+
+
+@pytest.mark.parametrize("target", ["../../nowhere", "../nowhere", "loop"])
+def test_dangling_link_where_nothing_was(tmp_path, target):
+    """Regression (found by the slow property test): a file recorded as missing
+    had the stamp None, and so had a dangling link created in its place later —
+    the stamps matched and the link was never read, although a clean build reads
+    a link out of the root as "outside_root"."""
+    root = str(tmp_path / "w")
+    os.makedirs(root)
+    cfg = config(root, str(tmp_path / "store"))
+    roots = echo_roots("cfg") + [NodeSpec("ls:d", "ls", ("dir:d",))]
+    rules = dict(ECHO_RULES, **LIST)
+    past_racy_window()
+    session_build(cfg, roots, rules)
+    os.symlink(target, os.path.join(root, "cfg"))
+    os.symlink(target, os.path.join(root, "d"))
+    out, values = session_build(cfg, roots, rules)
+    assert values == all_values(build(root, roots, rules))
+    if target == "../../nowhere":
+        assert values["echo:cfg"] == "!outside_root"
+    past_racy_window()
+    session_build(cfg, roots, rules)
+    out, values = session_build(cfg, roots, rules)  # and it settles into a no-op
+    assert out.result.mode == "noop" and values == all_values(build(root, roots, rules))
+    os.unlink(os.path.join(root, "cfg"))
+    write(os.path.join(root, "cfg"), "real")
+    out, values = session_build(cfg, roots, rules)
+    assert values["echo:cfg"] == "real"
