@@ -6,14 +6,19 @@ prometheus_client is imported here only (it costs ~90 ms to import): by
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
 from .metrics import HELP, buckets_for, parse_labels
 
 
 def registry_from(counters: Iterable[tuple[str, str, float]],
-                  histograms: Iterable[tuple[str, str, list[int], float, int]]):
-    """A CollectorRegistry holding the stored series as metric families."""
+                  histograms: Iterable[tuple[str, str, list[int], float, int]],
+                  const_labels: Optional[dict[str, str]] = None):
+    """A CollectorRegistry holding the stored series as metric families.
+
+    ``const_labels`` are added to every series (the CLI adds ``workspace`` so that
+    several workspaces can be exported to one textfile-collector directory).
+    """
     from prometheus_client.core import CollectorRegistry, CounterMetricFamily, HistogramMetricFamily
 
     counters = list(counters)
@@ -23,7 +28,7 @@ def registry_from(counters: Iterable[tuple[str, str, float]],
         def collect(self):
             families: dict[str, CounterMetricFamily] = {}
             for name, labels, value in counters:
-                lab = parse_labels(labels)
+                lab = {**(const_labels or {}), **parse_labels(labels)}
                 base = name[:-6] if name.endswith("_total") else name
                 fam = families.get(name)
                 if fam is None:
@@ -32,7 +37,7 @@ def registry_from(counters: Iterable[tuple[str, str, float]],
             yield from families.values()
             hfam: dict[str, HistogramMetricFamily] = {}
             for name, labels, counts, total, count in histograms:
-                lab = parse_labels(labels)
+                lab = {**(const_labels or {}), **parse_labels(labels)}
                 fam = hfam.get(name)
                 if fam is None:
                     fam = hfam[name] = HistogramMetricFamily(name, HELP.get(name, name), labels=sorted(lab))

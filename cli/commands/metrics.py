@@ -27,7 +27,8 @@ def run(ns: argparse.Namespace) -> int:
         else:
             extra_obs.setdefault((name, lab), []).append(amount)
     hist = _merge_histograms(histograms, extra_obs)
-    registry = exposition.registry_from([(n, lab, v) for (n, lab), v in sorted(totals.items())], hist)
+    registry = exposition.registry_from([(n, lab, v) for (n, lab), v in sorted(totals.items())], hist,
+                                        {"workspace": ws.root})
     if ns.metrics_file:
         try:
             exposition.write_textfile(ns.metrics_file, registry)
