@@ -95,7 +95,9 @@ def _print_explain(b: dict[str, Any], rows: list[dict[str, Any]], ns: argparse.N
         if r["status"] != "reused":
             why = describe_reason(r["reason"], r["detail"])
             if r["status"] == "cut_off":
-                why += "; value unchanged, so its dependents were not re-run"
+                # under --force every node runs anyway: its dependents were not spared
+                why += ("; value unchanged" if r["reason"] == "forced"
+                        else "; value unchanged, so its dependents were not re-run")
             out.write(f"         {why}\n")
     _critical_path(store, rows, out)
 
