@@ -39,6 +39,21 @@ HEADING_NUMBERED, BOLD_NUMBERED, NUMBERED, HEADING, BULLET = range(5)
 DETAIL_LIMIT = 800
 
 
+#: A label opening an item's title: "**Critical**: …", "Minor - …", "[BLOCKER] …".
+_RE_INLINE_LABEL = re.compile(
+    r"^\W{0,3}(critical|blocker|major|must[ -]fix|minor|optional|nice to have|suggestion)\W{0,3}?\s*[:\-—–\]\)]\**\s*",
+    re.IGNORECASE,
+)
+
+
+def inline_severity(title: str) -> tuple[Optional[str], str]:
+    """A severity stated at the start of an item's own title, and the title without it."""
+    m = _RE_INLINE_LABEL.match(title)
+    if not m:
+        return None, title
+    return severity_of(m.group(1)), title[m.end():].strip() or title
+
+
 def severity_of(text: str) -> Optional[str]:
     t = text.lower()
     if any(w in t for w in _CRITICAL):
@@ -126,8 +141,9 @@ def _collect(doc: Doc, seg_start: int, seg_end: int, region_level: int,
         stop = chosen[k + 1][0] if k + 1 < len(chosen) else seg_end
         body = [doc.text[j] for j in range(i + 1, stop) if j not in skip]
         detail = textwrap.dedent("\n".join(l.rstrip() for l in body if l.strip() not in ("---", "***")))
+        own, title = inline_severity(title)
         out.append({
-            "severity": severity,
+            "severity": severity or own,
             "title": title,
             "detail": truncate(detail.strip("\n"), DETAIL_LIMIT, "[…]"),
         })

@@ -141,4 +141,5 @@ def test_prompt_for_achievement(tmp_path: Path) -> None:
     assert api.prompt_for_achievement(values, report, "0.1") == report["prompt"]
     with pytest.raises(api.SelectionError) as exc:
         api.prompt_for_achievement(values, report, "9.9")
-    assert exc.value.candidates == ["0.1", "0.2"] and "0.1, 0.2" in str(exc.value)
+    # the message says what is wrong; the declared numbers come once, as candidates
+    assert exc.value.candidates == ["0.1", "0.2"] and "9.9 is not declared" in str(exc.value)

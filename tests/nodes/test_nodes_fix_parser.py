@@ -142,3 +142,25 @@ def test_fallback_without_issue_heading_skips_praise() -> None:
 
 def test_empty_file_has_no_issue() -> None:
     assert parse_fix("") == []
+
+
+def test_severity_stated_inline_on_each_item() -> None:
+    text = (
+        "# FIX: Achievement 0.3\n\n## Issues\n\n"
+        "1. **Critical**: a missing config file crashes the loader.\n"
+        "2. Minor - the message does not name the file.\n"
+        "3. [BLOCKER] tests fail on CI\n"
+        "4. the README is out of date\n"
+    )
+    issues = parse_fix(text)
+    assert [(i["severity"], i["title"]) for i in issues] == [
+        ("critical", "a missing config file crashes the loader."),
+        ("minor", "the message does not name the file."),
+        ("critical", "tests fail on CI"),
+        (None, "the README is out of date"),
+    ]
+
+
+def test_a_group_heading_severity_wins_over_words_in_titles() -> None:
+    text = "# FIX\n\n## Minor issues\n\n1. Optional: rename a variable\n2. critical path is slow\n"
+    assert [i["severity"] for i in parse_fix(text)] == ["minor", "minor"]
