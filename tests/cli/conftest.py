@@ -52,3 +52,12 @@ def warm(demo: Path, pg: PG) -> Path:
     r = pg("build", cwd=demo)
     assert r.code == 0, str(r)
     return demo
+
+
+@pytest.fixture(scope="module")
+def ro_warm(tmp_path_factory, promptgen_exe) -> Path:
+    """A built demo copy shared by a module's tests that never edit its files (they may use its store)."""
+    ws = copy_demo(tmp_path_factory.mktemp("ro") / "ws")
+    r = run(promptgen_exe, ["build"], ws)
+    assert r.code == 0, str(r)
+    return ws

@@ -16,9 +16,9 @@ HEAVY = {"networkx", "rich", "prometheus_client", "sqlite3", "_sqlite3", "argpar
     (["next", "@demo"], lambda out: out.startswith("# DEMO-FEATURE — Achievement 0.3")),
     (["next", "@DRAFT-IDEA"], lambda out: "no achievements" in out),
 ])
-def test_noop_imports_nothing_heavy(warm, pg, args, check):
-    assert pg("build", cwd=warm).code == 0  # warm twice: the snapshot is surely written
-    r = pg(*args, cwd=warm, env={"PYTHONPROFILEIMPORTTIME": "1"})
+def test_noop_imports_nothing_heavy(ro_warm, pg, args, check):
+    assert pg("build", cwd=ro_warm).code == 0  # warm twice: the snapshot is surely written
+    r = pg(*args, cwd=ro_warm, env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert r.code in (0, 1), str(r)
     assert check(r.out), str(r)
     mods = imported_modules(r.err)
@@ -27,9 +27,9 @@ def test_noop_imports_nothing_heavy(warm, pg, args, check):
     assert heavy == [], f"`promptgen {' '.join(args)}` on a no-op imported {heavy}"
 
 
-def test_the_profile_does_see_heavy_imports_off_the_fast_path(warm, pg):
+def test_the_profile_does_see_heavy_imports_off_the_fast_path(ro_warm, pg):
     """The same parsing finds them on the full path: the test above can fail."""
-    r = pg("status", cwd=warm, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    r = pg("status", cwd=ro_warm, env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert r.code == 0
     mods = {m.split(".")[0] for m in imported_modules(r.err)}
     assert {"rich", "argparse", "sqlite3"} <= mods, mods

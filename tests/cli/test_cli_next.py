@@ -187,13 +187,23 @@ def test_achievement_after_a_cold_build_and_a_warm_one_agree(tmp_path, pg):
     assert cold.out == warm.out
 
 
-@pytest.mark.parametrize("number", ["9.9", "abc", "2", "0.10", ""])
+@pytest.mark.parametrize("number", ["9.9", "0.10", "2.5", "10.1"])
 def test_undeclared_achievement_exits_2_listing_the_declared_ones(shared, pg, number):
     r = pg("next", "@DEMO-FEATURE", "--achievement", number, cwd=shared)
     assert r.code == 2, str(r)
     assert r.out == ""
+    assert number in r.err
     for n in DEMO_STATES:
-        assert n in r.err, (n, r.err)
+        assert re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", r.err), (n, r.err)
+
+
+@pytest.mark.parametrize("number", ["abc", "2", "", "1.", "-1.1", "1..2"])
+def test_malformed_achievement_number_exits_2(shared, pg, number):
+    r = pg("next", "@DEMO-FEATURE", "--achievement", number, cwd=shared)
+    assert r.code == 2, str(r)
+    assert r.out == ""
+    assert r.err.startswith("promptgen: "), str(r)
+    assert repr(number) in r.err or f'"{number}"' in r.err, "the message names the value given"
 
 
 def test_plan_without_achievements_exits_1_and_is_never_complete(shared, pg):

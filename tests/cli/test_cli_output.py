@@ -52,9 +52,9 @@ COMMANDS = [["build"], ["build", "--timings"], ["status"], ["next", "@DEMO-FEATU
             ["graph", "--explain", "--dry-run"], ["stats"], ["metrics"], ["next", "@nope"], ["bogus"]]
 
 
-def test_no_ansi_escapes_in_pipes(warm, pg):
+def test_no_ansi_escapes_in_pipes(ro_warm, pg):
     for args in COMMANDS:
-        r = pg(*args, cwd=warm)
+        r = pg(*args, cwd=ro_warm)
         assert not ANSI.search(r.out) and not ANSI.search(r.err), str(r)
 
 
@@ -81,7 +81,8 @@ def run_on_tty(exe: str, args: list[str], cwd: Path, env: dict) -> tuple[int, by
     return p.wait(timeout=60), out
 
 
-def test_no_color_on_a_terminal(warm, promptgen_exe):
+def test_no_color_on_a_terminal(ro_warm, promptgen_exe):
+    warm = ro_warm
     env = base_env({"TERM": "xterm-256color", "COLUMNS": "200"})
     coloured = 0
     for args in (["status"], ["next", "@nope"], ["build", "--timings"], ["stats"]):
@@ -120,9 +121,9 @@ def test_data_on_stdout_messages_on_stderr(warm, pg):
 
 
 @pytest.fixture
-def held_lock(warm):
+def held_lock(ro_warm):
     """Hold <store>/lock as another promptgen would (flock + its PID inside)."""
-    path = warm / ".promptgen" / "lock"
+    path = ro_warm / ".promptgen" / "lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     os.ftruncate(fd, 0)
@@ -134,20 +135,20 @@ def held_lock(warm):
 
 @pytest.mark.parametrize("args", [["build", "--no-wait"], ["build", "--json", "--no-wait"],
                                   ["next", "@DEMO-FEATURE", "--no-wait"], ["status", "--no-wait"]])
-def test_no_wait_with_the_lock_held_exits_75_naming_the_pid(warm, pg, held_lock, args):
+def test_no_wait_with_the_lock_held_exits_75_naming_the_pid(ro_warm, pg, held_lock, args):
     t0 = time.monotonic()
-    r = pg(*args, cwd=warm, timeout=20)
+    r = pg(*args, cwd=ro_warm, timeout=20)
     assert r.code == 75, str(r)
     assert time.monotonic() - t0 < 10, "--no-wait must not wait"
     assert str(held_lock) in r.err, str(r)
     assert r.out == ""
 
 
-def test_clean_with_the_lock_held_leaves_the_store(warm, pg, held_lock):
-    r = pg("clean", cwd=warm, timeout=20)
+def test_clean_with_the_lock_held_leaves_the_store(ro_warm, pg, held_lock):
+    r = pg("clean", cwd=ro_warm, timeout=20)
     assert r.code == 75, str(r)
     assert str(held_lock) in r.err and "--no-wait" not in r.err, str(r)
-    assert (warm / ".promptgen" / "state.db").exists()
+    assert (ro_warm / ".promptgen" / "state.db").exists()
 
 
 def test_a_build_waits_for_the_lock_and_says_who_holds_it(demo, promptgen_exe):
@@ -204,22 +205,25 @@ def test_user_errors_in_an_empty_folder(tmp_path, pg):
     (["graph", "nothing-matches"], 2), (["graph", "--format", "png"], 2), (["watch", "--debounce", "x"], 2),
     (["build", "@nope"], 2), (["next", "@DRAFT-IDEA"], 1), (["next", "@", "extra"], 2),
 ])
-def test_user_errors_in_a_workspace(warm, pg, args, code):
-    r = pg(*args, cwd=warm)
+def test_user_errors_in_a_workspace(ro_warm, pg, args, code):
+    r = pg(*args, cwd=ro_warm)
     assert r.code == code, str(r)
     if code == 2:
         assert r.out == "", str(r)
         assert r.err.startswith(("promptgen: ", "usage: ")), str(r)
 
 
-@pytest.mark.parametrize("toml", ["plan_roots = [", "plan_roots = 5", 'plan_roots = ["../../etc"]',
-                                  "unknown_setting = 1", "\x00\x01"])
-def test_bad_promptgen_toml_is_a_usage_error(warm, pg, toml):
-    (warm / "promptgen.toml").write_text(toml, encoding="utf-8")
-    for args in (["build"], ["next", "@DEMO"], ["status", "--json"], ["build", "--json"]):
+def test_bad_promptgen_toml_is_a_usage_error(warm, pg):
+    cases = [("plan_roots = [", ["build"]), ("plan_roots = 5", ["next", "@DEMO"]),
+             ('plan_roots = ["../../etc"]', ["status", "--json"]), ("unknown_setting = 1", ["build", "--json"]),
+             ("\x00\x01", ["next", "@DEMO"])]
+    for toml, args in cases:
+        (warm / "promptgen.toml").write_text(toml, encoding="utf-8")
         r = pg(*args, cwd=warm)
-        assert r.code == 2, str(r)
-        assert "promptgen.toml" in r.err and r.out == "", str(r)
+        assert r.code == 2, (toml, str(r))
+        assert "promptgen.toml" in r.err and r.out == "", (toml, str(r))
+    (warm / "promptgen.toml").unlink()
+    assert pg("next", "@DEMO", cwd=warm).code == 0
 
 
 def test_damaged_store_is_replaced_with_a_warning(warm, pg):

@@ -130,6 +130,10 @@ def test_metrics_file_in_a_missing_folder_names_that_path(warm, pg, tmp_path):
     assert r.out == ""
 
 
-def test_metrics_before_any_build(demo, pg):
+def test_metrics_before_any_build_is_empty_but_valid(demo, pg):
     r = pg("metrics", cwd=demo)
-    assert r.code == 2 and "promptgen build" in r.err and r.out == "", str(r)
+    assert r.code == 0, str(r)
+    fam = families(r.out)
+    builds = [s.value for f in fam.values() for s in f.samples if s.name == "promptgen_builds_total"]
+    assert sum(builds) == 0, r.out
+    assert not (demo / ".promptgen").exists(), "a view must not create the store"
