@@ -1088,8 +1088,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             print(f"kept: {tmp}", file=sys.stderr)
         else:
-            print(f"removing {tmp} …", file=sys.stderr)
+            t0 = time.perf_counter()
             shutil.rmtree(tmp, ignore_errors=True)
+            print(f"removed {tmp} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":
