@@ -294,8 +294,6 @@ def test_plan_level_prompts_are_usable_as_pasted(shared, pg, feature, plan, code
         assert again.code in (0, 1), f"the prompt's own command fails: {cmd}\n{again}"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: nodes/fix_parser: an item's own severity (`1. **Critical**: …`, "
-                   "`2. Minor: …`) is not recognised, so the re-review prompt labels both [Issue]")
 def test_fix_issues_keep_the_severity_the_reviewer_wrote(shared, pg):
     # FIX_03.md: "1. **Critical**: a missing config file …" and "2. Minor: the error message …"
     r = pg("next", "@DEMO-FEATURE", cwd=shared)
