@@ -22,10 +22,28 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from .fast import try_fast
 
-    code = try_fast(args)
+    try:
+        code = try_fast(args)
+    except BrokenPipeError:
+        return _reader_left()
     if code is not None:
         return code
     return _full(args)
+
+
+def _reader_left() -> int:
+    """``promptgen next @X | head``: the reader left; not an error of ours.
+
+    Point fd 1 at /dev/null so that the flush of whatever is still buffered (at
+    exit, too) cannot fail again and print "Exception ignored … BrokenPipeError".
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _full(argv: list[str]) -> int:
@@ -45,12 +63,7 @@ def _full(argv: list[str]) -> int:
         error("interrupted")
         return 130
     except BrokenPipeError:
-        # `promptgen next @X | head`: the reader left; not an error of ours
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return exitcodes.OK
+        return _reader_left()
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks

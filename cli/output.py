@@ -45,7 +45,7 @@ def console(stream: TextIO | None = None) -> Any:
 
     stream = stream or sys.stdout
     color = use_color(stream)
-    return Console(
+    con = Console(
         file=stream,
         no_color=not color,
         color_system="auto" if color else None,
@@ -53,3 +53,11 @@ def console(stream: TextIO | None = None) -> Any:
         soft_wrap=False,
         width=None if stream.isatty() else 120,
     )
+    # rich answers a closed pipe with SystemExit(1); let main() treat it like any
+    # other write to a reader that left (exit 0, nothing on stderr)
+    con.on_broken_pipe = _broken_pipe
+    return con
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError(32, "Broken pipe")

@@ -247,3 +247,21 @@ def test_unreadable_plan_is_a_warning_not_a_crash(warm, pg):
     assert any(w["kind"] == "unreadable_file" for w in demo["warnings"]), demo
     n = pg("next", "@DEMO-FEATURE", cwd=warm)
     assert n.code in (0, 1) and "unreadable_file" in n.err, str(n)
+
+
+@pytest.mark.parametrize("args", [["build"], ["build", "--json"], ["next", "@DEMO-FEATURE"], ["status"],
+                                  ["status", "--json"], ["stats"], ["graph", "--explain"],
+                                  ["next", "@DEMO", "--achievement", "2.2"]])
+def test_a_reader_that_left_is_not_an_error(ro_warm, promptgen_exe, args):
+    """`promptgen … | head` when head has already exited: no traceback, exit 0, nothing on stderr."""
+    subprocess.run([promptgen_exe, "build"], cwd=str(ro_warm), env=base_env(), capture_output=True, timeout=60)
+    r, w = os.pipe()
+    os.close(r)  # the reader is gone before promptgen writes
+    try:
+        p = subprocess.run([promptgen_exe, *args], cwd=str(ro_warm), env=base_env(), stdout=w,
+                           stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(w)
+    err = p.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert (p.returncode, err) == (0, ""), (p.returncode, err)
