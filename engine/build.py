@@ -14,7 +14,7 @@ value. A build walks the graph in topological order and, for each node:
 Structure is dynamic: *expander* nodes produce further nodes. The order of the
 last build is stored; while every expander reproduces the same nodes, the build
 simply walks that order (no networkx import). When an expander's output changes,
-the remaining nodes are scheduled in rounds by ``graph.schedule``.
+the remaining nodes are scheduled in rounds by ``schedule.py`` (graphlib).
 
 The invariant, tested by property tests: the values after an incremental build
 equal the values of a clean build of the same files.
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Optional
 
 from . import explain as ex
-from . import fingerprint
+from . import fingerprint, schedule
 from .sources import DEFAULT_MAX_FILE_BYTES, SourceReader, SourceRecord
 from .spec import JSON, NodeSpec, Rule, is_source
 from .store import Commit, Previous, Store, StoreDamaged, Trace
@@ -189,12 +189,17 @@ class Builder:
                     self._add_spec(NodeSpec.from_json(child))
 
     def _rounds(self) -> None:
+        """Visit the nodes the stored order did not cover, in topological rounds.
+
+        Each round runs every pending node whose inputs are known; expanders
+        that run declare more nodes for the next round.
+        """
         while True:
             pending = [k for k in self.specs if k not in self.done]
             if not pending:
                 return
-            ready = self._ready(pending)
-            if not ready:
+            runnable = schedule.ready(self.specs, pending, self.done)
+            if not runnable:
                 missing = sorted(
                     {i for k in pending for i in self.specs[k].inputs
                      if not is_source(i) and i not in self.specs}
@@ -202,28 +207,8 @@ class Builder:
                 raise BuildError(
                     "nodes read inputs that no rule produces: " + ", ".join(missing[:10])
                 )
-            from . import graph  # networkx: only when the structure changed
-
-            for key in graph.schedule(self.specs, ready):
+            for key in schedule.order(self.specs, runnable):
                 self._evaluate(key, optimistic=False)
-
-    def _ready(self, pending: list[str]) -> list[str]:
-        ready: set[str] = set()
-        candidates = set(pending)
-        changed = True
-        while changed:
-            changed = False
-            for key in list(candidates):
-                if all(is_source(i) or i in self.done or i in ready for i in self.specs[key].inputs):
-                    ready.add(key)
-                    candidates.discard(key)
-                    changed = True
-        # nodes that wait only on other pending nodes (a cycle among them) are
-        # scheduled together so that the cycle is reported with its members
-        if not ready and candidates:
-            if all(all(is_source(i) or i in self.specs for i in self.specs[k].inputs) for k in candidates):
-                return list(candidates)
-        return list(ready)
 
     def _add_spec(self, spec: NodeSpec) -> None:
         old = self.specs.get(spec.key)

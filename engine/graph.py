@@ -1,9 +1,10 @@
-"""The build graph as a ``networkx.DiGraph``: scheduling, cycles, export, critical path.
+"""The build graph as a ``networkx.DiGraph``: export, analysis, critical path.
 
-Edges point from an input to the node that reads it. The rebuilder asks this
-module for a topological order only when the graph's structure changed; the
-order is then stored and reused, so builds whose structure is unchanged never
-import networkx (it costs ~0.1 s to import, more than a whole incremental build).
+Edges point from an input to the node that reads it. This is the view of the
+graph as a whole, for ``graph --format``, ``--explain`` and ``--timings``. Builds
+themselves never import networkx (~0.1–0.3 s to import, more than a whole
+incremental build): they walk the stored order and schedule new nodes with
+``schedule.py`` (the standard library's graphlib).
 """
 
 from __future__ import annotations
@@ -12,13 +13,8 @@ from typing import Iterable, Mapping, Optional
 
 import networkx as nx
 
+from .schedule import CycleError  # noqa: F401  (re-exported for callers that inspect graphs)
 from .spec import NodeSpec, is_source, kind_of
-
-
-class CycleError(Exception):
-    def __init__(self, cycle: list[str]) -> None:
-        self.cycle = cycle
-        super().__init__("dependency cycle: " + " → ".join(cycle + cycle[:1]))
 
 
 def digraph(specs: Mapping[str, NodeSpec], nodes: Optional[Iterable[str]] = None,
@@ -35,16 +31,6 @@ def digraph(specs: Mapping[str, NodeSpec], nodes: Optional[Iterable[str]] = None
                     g.add_node(dep, kind=kind_of(dep))
                 g.add_edge(dep, key)
     return g
-
-
-def schedule(specs: Mapping[str, NodeSpec], nodes: Iterable[str]) -> list[str]:
-    """A topological order of ``nodes`` (derived only); raises CycleError."""
-    g = digraph(specs, nodes, with_sources=False)
-    try:
-        return list(nx.topological_sort(g))
-    except nx.NetworkXUnfeasible:
-        cycle = [u for u, _ in nx.find_cycle(g)]
-        raise CycleError(cycle) from None
 
 
 def critical_path(specs: Mapping[str, NodeSpec], wall: Mapping[str, float]) -> tuple[list[str], float]:

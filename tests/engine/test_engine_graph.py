@@ -8,7 +8,7 @@ import os
 import pytest
 
 from engine_testlib import WC_ROOTS, config, make_wc_tree, session_build, wc_rules, write
-from promptgen.engine import graph
+from promptgen.engine import graph, schedule
 from promptgen.engine.build import build
 from promptgen.engine.spec import NodeSpec, Rule
 
@@ -128,7 +128,7 @@ def test_schedule_is_topological():
         "n:b": NodeSpec("n:b", "n", ("n:a", "file:q")),
         "n:a": NodeSpec("n:a", "n", ()),
     }
-    assert graph.schedule(specs, specs) == ["n:a", "n:b", "n:c"]
+    assert schedule.order(specs, specs) == ["n:a", "n:b", "n:c"]
 
 
 def test_unchanged_structure_never_imports_networkx(tmp_path):
@@ -150,3 +150,24 @@ def test_unchanged_structure_never_imports_networkx(tmp_path):
     ) % (os.path.dirname(os.path.abspath(__file__)), root, cfg.store_dir)
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.split() == ["False", "False"]
+
+
+def test_changed_structure_schedules_without_networkx(tmp_path):
+    """A new file changes the graph's structure; scheduling it still needs no networkx."""
+    import subprocess
+    import sys
+
+    root = str(tmp_path / "w")
+    make_wc_tree(root, {"a.txt": "x"})
+    cfg = config(root, str(tmp_path / "store"))
+    session_build(cfg, WC_ROOTS, wc_rules())
+    write(os.path.join(root, "docs/b.txt"), "y z")  # a new node appears
+    code = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "from engine_testlib import *\n"
+        "out, v = session_build(config(%r, %r), WC_ROOTS, wc_rules())\n"
+        "assert v['report:all'] == 3, v\n"
+        "print('networkx' in sys.modules, out.result.structure_changed)\n"
+    ) % (os.path.dirname(os.path.abspath(__file__)), root, cfg.store_dir)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.split() == ["False", "True"]
