@@ -303,3 +303,13 @@ def test_fix_issues_keep_the_severity_the_reviewer_wrote(shared, pg):
     second = next(line for line in lines if "does not name the file" in line)
     assert "[Critical]" in first and "[Issue]" not in first, first
     assert "[Minor]" in second and "[Issue]" not in second, second
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: nodes/prompts.context: the prompt for an explicitly targeted "
+                   "achievement (--achievement N.M) ends with `promptgen next @F`, which prints the *current* "
+                   "achievement's prompt, not the next step of N.M")
+@pytest.mark.parametrize("number", ["1.2", "2.1"])
+def test_targeted_prompt_says_how_to_continue_that_achievement(shared, pg, number):
+    r = pg("next", "@DEMO-FEATURE", "--achievement", number, cwd=shared)
+    assert r.code == 0, str(r)
+    assert f"promptgen next @DEMO-FEATURE --achievement {number}" in next_commands(r.out), next_commands(r.out)
