@@ -103,7 +103,10 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
                     "mode": result.mode,
                     "summary": summary(result),
                 }
-                commit.decisions = result.decisions
+                # reused nodes are not written: they are most of a big graph, and the
+                # last build's are exactly the stored graph's other nodes (see
+                # Store.reused_in_last_build)
+                commit.decisions = [d for d in result.decisions if d.status != "reused"]
                 commit.metrics = increments
                 try:
                     outcome.build_id = store.commit(commit)

@@ -278,6 +278,22 @@ class Store:
             for k, kind, st, r, d, w in rows
         ]
 
+    def reused_in_last_build(self, recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Decisions of the last build's reused nodes, which are not stored.
+
+        The stored graph is the last build's graph, so every node in it that the
+        recorded decisions do not name was reused. (For older builds the graph
+        may have changed since, so this is only exact for the last one.)
+        """
+        named = {r["node"] for r in recorded}
+        keys = [k for (k,) in self.conn.execute("SELECT key FROM sources ORDER BY key")]
+        keys += [k for (k,) in self.conn.execute("SELECT key FROM nodes ORDER BY position")]
+        return [
+            {"node": k, "kind": k.split(":", 1)[0], "status": "reused", "reason": None, "detail": {}, "wall_s": 0.0}
+            for k in keys
+            if k not in named
+        ]
+
     def counters(self) -> list[tuple[str, str, float]]:
         return list(self.conn.execute("SELECT name, labels, value FROM counters ORDER BY name, labels"))
 

@@ -68,7 +68,11 @@ def _explain(store, ns: argparse.Namespace) -> int:
     if not 1 <= ns.build <= len(builds):
         raise UsageError(f"--build must be between 1 and {len(builds)} (the recorded builds, newest first)")
     b = builds[ns.build - 1]
-    rows = store.decisions(b["id"])
+    rows = store.decisions(b["id"])  # the nodes that ran or were cut off
+    if ns.build == 1:
+        rows += store.reused_in_last_build(rows)
+    elif ns.all:
+        info("promptgen: reused nodes are listed for the last build only (--build 1)")
     if ns.node:
         rows = [r for r in rows if ns.node in r["node"]]
         if not rows:
