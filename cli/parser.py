@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from importlib import import_module
 from typing import Any, Callable
 
@@ -25,7 +26,9 @@ class _Version(argparse.Action):
             ver = version("promptgen")
         except PackageNotFoundError:
             ver = "unknown"
-        parser.exit(message=f"promptgen {ver}\n")
+        # data, so stdout (parser.exit(message=…) would print it on stderr)
+        sys.stdout.write(f"promptgen {ver}\n")
+        parser.exit()
 
 
 def _lazy(module: str) -> Callable[[argparse.Namespace], int]:

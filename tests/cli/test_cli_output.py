@@ -34,6 +34,8 @@ def test_every_verb_has_help_with_an_example(pg):
         assert m, f"promptgen {verb} --help has no example:\n{r.out}"
         assert f"promptgen {verb}" in m.group(1), m.group(1)
     assert pg("help").code == 2
+    v = pg("--version")
+    assert v.code == 0 and re.fullmatch(r"promptgen \d+\.\d+\.\d+\S*\n", v.out), str(v)
 
 
 def test_exit_codes_are_documented_in_help(pg):
