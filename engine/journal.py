@@ -16,7 +16,7 @@ import os
 # for checkers only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterable, Optional
+    from typing import Iterable
 
 JOURNAL = "journal"
 ROTATE_BYTES = 1 << 20

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 from . import fastpath, journal, metrics
 from .build import BuildResult, build
 from .lock import BuildLock
-from .spec import NodeSpec, Rule, is_source
+from .spec import NodeSpec, Rule
 from .stamp import is_racy, stat_stamp
 from .store import Store, StoreDamaged, StoreUnavailable
 

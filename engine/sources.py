@@ -12,7 +12,7 @@ import errno
 import os
 import stat as _stat
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from . import fingerprint

@@ -205,7 +205,6 @@ def prompt_for_achievement(values: Mapping[str, JSON], report: Mapping[str, Any]
     declared = [a["number"] for a in plan["achievements"]]
     wanted = num.normalize(number) if num.is_number(number) else number.strip()
     if wanted not in declared:
-        listed = ", ".join(declared) if declared else "none"
         raise SelectionError(f"Achievement {number} is not declared in {pf}; declared:", declared)
     folder = plan["folder"]
     analysis = sm.analyze(

@@ -12,7 +12,7 @@ import os
 
 from promptgen.engine.fastpath import SNAPSHOT
 from promptgen.engine.journal import JOURNAL
-from promptgen.engine.lock import LOCK_NAME, BuildLock, LockBusy, LockBusy
+from promptgen.engine.lock import LOCK_NAME, BuildLock, LockBusy
 from promptgen.engine.store import DB_NAME
 
 from .. import exitcodes

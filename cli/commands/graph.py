@@ -9,6 +9,7 @@ from typing import Any
 
 from promptgen.engine.explain import describe_reason
 
+from ..output import info
 from ..storeview import open_store
 from ..workspace import UsageError, locate
 
