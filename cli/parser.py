@@ -73,7 +73,7 @@ def make_parser() -> argparse.ArgumentParser:
              "promptgen build --timings", "build")
     p.add_argument("plans", nargs="*", metavar="PLAN", help="@NAME or PLAN file path: report only these plans")
     p.add_argument("--timings", action="store_true", help="add a table of per-node timings, slowest first, "
-                   "grouped by kind, and the critical path")
+                   "grouped by kind, and the critical path (with --json: a \"timings\" object in the document)")
     p.add_argument("--json", action="store_true", help="print the build summary as JSON")
     p.add_argument("--no-wait", action="store_true",
                    help="if another promptgen is building, exit with code 75 instead of waiting")
