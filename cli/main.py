@@ -51,6 +51,13 @@ def _full(argv: list[str]) -> int:
     from .output import error
 
     try:
+        from importlib import import_module
+
+        from .fast import plain_namespace
+
+        ns = plain_namespace(argv)
+        if ns is not None:
+            return import_module(f"promptgen.cli.commands.{ns.command}").run(ns)
         from .parser import make_parser
 
         parser = make_parser()

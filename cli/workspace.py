@@ -30,6 +30,7 @@ class Workspace:
     store_dir: str
     plan_roots: tuple[str, ...]
     extra_plan_roots: tuple[str, ...]
+    config: Any = None  # the nodes' WorkspaceConfig, read once
 
     @property
     def config_path(self) -> str:
@@ -57,6 +58,7 @@ def locate(workspace: Optional[str], plan_roots: Sequence[str] = (), store: Opti
         store_dir=fast.store_dir(root, store),
         plan_roots=tuple(config.plan_roots),
         extra_plan_roots=tuple(plan_roots),
+        config=config,
     )
 
 
@@ -99,7 +101,7 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
     """Run an incremental build of every plan and collect the reports."""
     from promptgen.nodes import api
 
-    config = api.load_config(_path(ws.root), ws.extra_plan_roots)
+    config = ws.config or api.load_config(_path(ws.root), ws.extra_plan_roots)
     session = SessionConfig(
         root=ws.root,
         store_dir=ws.store_dir,
@@ -147,10 +149,7 @@ def _prompt_metrics(result, reports: list[dict[str, Any]]) -> list[metrics.Incre
 
 
 def make_payload(ws: Workspace, result, reports: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the fast path prints on a no-op: every answer, pre-rendered."""
-    from promptgen.nodes import api
-
-    doc = api.status_document(_path(ws.root), reports)
+    """What the fast path prints on a no-op: the build summary and every plan's prompt."""
     return {
         "plans": [
             {
@@ -165,7 +164,6 @@ def make_payload(ws: Workspace, result, reports: list[dict[str, Any]]) -> dict[s
             }
             for r in reports
         ],
-        "status_json": json.dumps(doc, indent=2, ensure_ascii=False),
         "nodes": result.counters.nodes,
         "sources": len(result.sources),
         "warning_count": sum(len(r["warnings"]) for r in reports),
