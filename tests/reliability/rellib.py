@@ -178,7 +178,7 @@ def assert_no_traceback(*runs: Run) -> None:
     for r in runs:
         for text in (r.out, r.err):
             assert "Traceback" not in text, str(r)
-            assert "internal error" not in text, str(r)
+            assert "promptgen: internal error" not in text, str(r)
         assert r.code != 3, f"exit 3 means an internal error:\n{r}"
 
 
