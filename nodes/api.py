@@ -10,17 +10,14 @@ Nothing here prints, exits or touches the terminal.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Optional, Sequence
 
 from promptgen.engine.spec import JSON, NodeSpec, Rule
 
-from . import graph
-from . import layout
+from . import graph, layout, prompts
 from . import numbers as num
-from . import prompts
 from . import state_machine as sm
 
 WORKSPACE_DIR = "work-space"
@@ -90,6 +87,8 @@ def load_config(root: Path, extra_plan_roots: Sequence[str] = ()) -> WorkspaceCo
     templates_dir = DEFAULT_TEMPLATES_DIR
     cfg_path = root / CONFIG_FILE
     if cfg_path.is_file():
+        import tomllib  # only when there is a config file: ~3 ms to import
+
         try:
             data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:

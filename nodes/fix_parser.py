@@ -21,13 +21,14 @@ import re
 import textwrap
 from typing import Optional
 
+from . import lazyre
 from .textutil import Doc, clean_title, scan, truncate
 
-_RE_NUMBERED_TITLE = re.compile(r"^(?:issue\s*)?#?\d+[.):]?\s*", re.IGNORECASE)
-_RE_LEADING_NUMBER = re.compile(r"^(?:issue\s*)?#?\d", re.IGNORECASE)
-_RE_BOLD_NUMBERED = re.compile(r"^ ?\*\*\s*(\d+)[.)]\s*(.+?)\*\*(.*)$")
-_RE_NUMBERED = re.compile(r"^ ?(\d+)[.)]\s+(.+)$")
-_RE_BULLET = re.compile(r"^ ?[-*+]\s+(?!\[[ xX]\])(.+)$")
+_RE_NUMBERED_TITLE = lazyre.compile(r"^(?:issue\s*)?#?\d+[.):]?\s*", re.IGNORECASE)
+_RE_LEADING_NUMBER = lazyre.compile(r"^(?:issue\s*)?#?\d", re.IGNORECASE)
+_RE_BOLD_NUMBERED = lazyre.compile(r"^ ?\*\*\s*(\d+)[.)]\s*(.+?)\*\*(.*)$")
+_RE_NUMBERED = lazyre.compile(r"^ ?(\d+)[.)]\s+(.+)$")
+_RE_BULLET = lazyre.compile(r"^ ?[-*+]\s+(?!\[[ xX]\])(.+)$")
 
 _CRITICAL = ("critical", "must fix", "must-fix", "blocker", "blocking", "major", "high priority", "required")
 _MINOR = ("minor", "should fix", "nice to have", "low priority", "optional", "suggestion", "recommendation")
@@ -40,7 +41,7 @@ DETAIL_LIMIT = 800
 
 
 #: A label opening an item's title: "**Critical**: …", "Minor - …", "[BLOCKER] …".
-_RE_INLINE_LABEL = re.compile(
+_RE_INLINE_LABEL = lazyre.compile(
     r"^\W{0,3}(critical|blocker|major|must[ -]fix|minor|optional|nice to have|suggestion)\W{0,3}?\s*[:\-—–\]\)]\**\s*",
     re.IGNORECASE,
 )

@@ -47,16 +47,16 @@ built-in template dirties exactly the nodes it can affect.
 
 from __future__ import annotations
 
-import hashlib
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
+from promptgen.engine import fingerprint
 from promptgen.engine.spec import JSON, NodeSpec, Rule
 
-from . import layout
+from . import layout, prompts
 from . import parallel as par
-from . import prompts
 from . import state_machine as sm
 from .diagnostics import unreadable
 from .fix_parser import parse_fix
@@ -326,12 +326,14 @@ def compute_template(param: JSON, values: list[JSON]) -> JSON:
 
 
 # -- rules and versions ----------------------------------------------------------------
+@lru_cache(maxsize=None)
+def _source_hash(name: str) -> str:
+    """A module's source, hashed once per process (every start pays for this)."""
+    return fingerprint.of_bytes(Path(sys.modules[name].__file__).read_bytes())  # type: ignore[arg-type]
+
+
 def _module_hash(*modules: str) -> str:
-    h = hashlib.sha256()
-    for name in modules:
-        mod = sys.modules[name]
-        h.update(Path(mod.__file__).read_bytes())  # type: ignore[arg-type]
-    return h.hexdigest()[:12]
+    return fingerprint.of_bytes("".join(_source_hash(name) for name in modules).encode())[:12]
 
 
 _P = __package__ or "promptgen.nodes"
@@ -367,10 +369,7 @@ RULES: dict[str, Rule] = {
 
 def rules_digest() -> str:
     """Stable hash of every rule's kind and version."""
-    h = hashlib.sha256()
-    for kind in sorted(RULES):
-        h.update(f"{kind}:{RULES[kind].version}\n".encode())
-    return h.hexdigest()
+    return fingerprint.of_bytes("".join(f"{kind}:{RULES[kind].version}\n" for kind in sorted(RULES)).encode())
 
 
 def roots(plan_roots: tuple[str, ...], templates_dir: str) -> list[NodeSpec]:

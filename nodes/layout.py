@@ -13,6 +13,8 @@ import re
 from functools import lru_cache
 from typing import Optional
 
+from . import lazyre
+
 #: Folder names that plan discovery never enters.
 DISCOVERY_SKIP = frozenset({"documentation", "archive", "subplans", "execution", "feedbacks"})
 ARCHIVE = "archive"
@@ -20,7 +22,7 @@ SUBPLANS = "subplans"
 EXECUTION = "execution"
 FEEDBACKS = "feedbacks"
 
-_RE_FEEDBACK = re.compile(r"^(APPROVED|FIX|SKIPPED)_(\d+)(_RESOLUTION)?\.md$")
+_RE_FEEDBACK = lazyre.compile(r"^(APPROVED|FIX|SKIPPED)_(\d+)(_RESOLUTION)?\.md$")
 
 
 def join(*parts: str) -> str:

@@ -9,14 +9,15 @@ reported as ambiguous instead of being guessed (defect 8 of the old script).
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Optional
+
+from . import lazyre
 
 #: A number as written in a PLAN: two or three dot-separated integers, not part
 #: of a longer dotted run (``1.2.3.4`` is not an achievement number).
 NUMBER_PATTERN = r"\d+(?:\.\d+){1,2}(?![.\d]*\d)"
-_RE_NUMBER = re.compile(r"(?<![\d.])" + NUMBER_PATTERN)
-_RE_FULL = re.compile(r"\d+(?:\.\d+){1,2}")
+_RE_NUMBER = lazyre.compile(r"(?<![\d.])" + NUMBER_PATTERN)
+_RE_FULL = lazyre.compile(r"\d+(?:\.\d+){1,2}")
 
 
 def is_number(text: str) -> bool:

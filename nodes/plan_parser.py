@@ -22,22 +22,22 @@ Why it is written this way (spec §2):
 from __future__ import annotations
 
 import bisect
-import re
 from typing import Optional
 
+from . import lazyre
 from . import numbers as num
 from .diagnostics import warning
 from .textutil import Doc, clean_title, scan, section_end
 
 _NUM = r"(" + num.NUMBER_PATTERN + r")"
 #: ``### Achievement N.M: Title`` (any level; bold around the words tolerated).
-_RE_HEADING_FORM = re.compile(r"^ {0,3}#{1,6}[ \t]+(?:\*\*)?Achievement[ \t]+" + _NUM + r"(\*\*|:)(.*)$")
+_RE_HEADING_FORM = lazyre.compile(r"^ {0,3}#{1,6}[ \t]+(?:\*\*)?Achievement[ \t]+" + _NUM + r"(\*\*|:)(.*)$")
 #: ``**Achievement N.M**: Title`` / ``**Achievement N.M: Title**``, optionally
 #: behind one ``-``/``*``/``+`` bullet (which lowers its rank).
-_RE_BOLD_FORM = re.compile(r"^[ \t]*([-*+][ \t]+)?\*\*Achievement[ \t]+" + _NUM + r"(\*\*|:)(.*)$")
-_RE_INDEX_NAME = re.compile(r"Achievement[ \t]+(?<![\d.])" + _NUM)
-_RE_NEXT = re.compile(r"\bNext\b")
-_RE_WHATS_NEXT_END = re.compile(r"\*\*What['’]s Next\*\*:\s*$")
+_RE_BOLD_FORM = lazyre.compile(r"^[ \t]*([-*+][ \t]+)?\*\*Achievement[ \t]+" + _NUM + r"(\*\*|:)(.*)$")
+_RE_INDEX_NAME = lazyre.compile(r"Achievement[ \t]+(?<![\d.])" + _NUM)
+_RE_NEXT = lazyre.compile(r"\bNext\b")
+_RE_WHATS_NEXT_END = lazyre.compile(r"\*\*What['’]s Next\*\*:\s*$")
 
 RANK_DEFINE = 2  # heading or bold line
 RANK_BULLET = 1  # bullet line

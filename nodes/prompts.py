@@ -21,14 +21,16 @@ parallel_path problem``.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from functools import lru_cache
 from pathlib import Path
 from string import Template
 from typing import Optional
 
-_RE_BACKTICKS = re.compile(r"`{3,}")
+from promptgen.engine import fingerprint
+
+from . import lazyre
+
+_RE_BACKTICKS = lazyre.compile(r"`{3,}")
 _TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 _SEVERITY_LABEL = {"critical": "Critical", "minor": "Minor", None: "Issue"}
@@ -49,10 +51,8 @@ def builtin_digest() -> str:
     that editing a built-in text dirties the template nodes."""
     from .state_machine import TEMPLATE_NAMES
 
-    h = hashlib.sha256()
-    for name in sorted(TEMPLATE_NAMES):
-        h.update(name.encode() + b"\0" + builtin_text(name).encode() + b"\0")
-    return h.hexdigest()[:12]
+    text = "".join(f"{name}\0{builtin_text(name)}\0" for name in sorted(TEMPLATE_NAMES))
+    return fingerprint.of_bytes(text.encode())[:12]
 
 
 def template_value(name: str, path: str, file_value: object) -> dict:

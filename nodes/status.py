@@ -17,13 +17,14 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from . import lazyre
 from .textutil import lstrip_decorations, normalize_text
 
-_RE_STATUS = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?\*\*Status(?:\*\*[ \t]*:|:\*\*)(.*)$", re.MULTILINE)
-_RE_COMPLETE = re.compile(r"completed?\b", re.IGNORECASE)
-_RE_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?\*\*([^*\n]{1,40}?):?\*\*:?[ \t]*(.*)$", re.MULTILINE)
-_RE_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*(?:h\b|hours?\b|hrs?\b)", re.IGNORECASE)
-_RE_SINGLE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:h\b|hours?\b|hrs?\b)", re.IGNORECASE)
+_RE_STATUS = lazyre.compile(r"^[ \t]*(?:[-*+][ \t]+)?\*\*Status(?:\*\*[ \t]*:|:\*\*)(.*)$", re.MULTILINE)
+_RE_COMPLETE = lazyre.compile(r"completed?\b", re.IGNORECASE)
+_RE_FIELD = lazyre.compile(r"^[ \t]*(?:[-*+][ \t]+)?\*\*([^*\n]{1,40}?):?\*\*:?[ \t]*(.*)$", re.MULTILINE)
+_RE_RANGE = lazyre.compile(r"(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*(?:h\b|hours?\b|hrs?\b)", re.IGNORECASE)
+_RE_SINGLE = lazyre.compile(r"(\d+(?:\.\d+)?)\s*(?:h\b|hours?\b|hrs?\b)", re.IGNORECASE)
 
 
 def header(text: str) -> str:

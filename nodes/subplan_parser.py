@@ -10,14 +10,14 @@ the executing agent reads the design, not the whole history.
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
+from . import lazyre
 from .textutil import Doc, find_heading, scan, section_end, truncate
 
 #: ``NN_MM`` inside ``NN_MM``, ``EXECUTION_TASK_NN_MM`` or ``EXECUTION_TASK_F_NN_MM``
 #: (a following ``_V2``-style suffix is allowed, a following ``_<digit>`` is not).
-_RE_EXEC_REF = re.compile(r"(?<!\d)(\d+)_(\d+)(?!\d)(?!_\d)")
+_RE_EXEC_REF = lazyre.compile(r"(?<!\d)(\d+)_(\d+)(?!\d)(?!_\d)")
 
 #: Quoted sections are capped so that a prompt stays a prompt.
 SECTION_LIMIT = 4000

@@ -8,16 +8,17 @@ their cost proportional to the size of the text.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Optional
 
-_RE_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
-_RE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
-_RE_SPACES = re.compile(r"\s+")
-_RE_CHECKBOX = re.compile(r"\[[ xX✓✔]\]")
+from . import lazyre
+
+_RE_HEADING = lazyre.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+_RE_FENCE = lazyre.compile(r"^[ \t]*(`{3,}|~{3,})")
+_RE_SPACES = lazyre.compile(r"\s+")
+_RE_CHECKBOX = lazyre.compile(r"\[[ xX✓✔]\]")
 #: Bold/italic markers and the decorations the methodology sprinkles on titles.
-_RE_MARKUP = re.compile(r"\*\*|__")
+_RE_MARKUP = lazyre.compile(r"\*\*|__")
 
 
 class Doc:

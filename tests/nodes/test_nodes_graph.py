@@ -111,7 +111,7 @@ def test_rule_versions_and_digest() -> None:
                               "state", "route", "prompt", "template"}
     assert api.RULES["walk"].expands and api.RULES["scan"].expands and api.RULES["route"].expands
     assert prompts.builtin_digest() in api.RULES["template"].version
-    assert api.rules_digest() == graph.rules_digest() and len(api.rules_digest()) == 64
+    assert api.rules_digest() == graph.rules_digest() and len(api.rules_digest()) == 16
 
 
 def test_graph_roots(tmp_path: Path) -> None:
