@@ -12,10 +12,10 @@ from .output import error
 def report(exc: BaseException) -> int:
     """Print what went wrong and how to fix it; return the exit code."""
     from promptgen.engine.build import BuildError, NodeFailed
-    from promptgen.engine.schedule import CycleError
     from promptgen.engine.lock import LockBusy
-
+    from promptgen.engine.schedule import CycleError
     from promptgen.nodes.selection import SelectionError
+
     from .workspace import UsageError
 
     if isinstance(exc, SelectionError):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+
 # typing imports re (~10 ms): this module is on the no-op path, so types are
 # for checkers only.
 TYPE_CHECKING = False

@@ -30,7 +30,13 @@ class SlowBuildProgress:
             if time.perf_counter() - self.t0 < DELAY_S:
                 return
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             console = Console(file=sys.stderr, no_color=not use_color(sys.stderr))
             self.bar = Progress(TextColumn("building"), BarColumn(), MofNCompleteColumn(),

@@ -40,9 +40,8 @@ def timings_json(result: Any) -> dict[str, Any]:
 
 
 def print_timings(result: Any) -> None:
-    from rich.table import Table
-
     from promptgen.engine.graph import critical_path
+    from rich.table import Table
 
     out = console()
     t = Table(title="time by node kind (slowest first)", title_justify="left")

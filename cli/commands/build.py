@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
+from promptgen.nodes.selection import select
+
 from .. import exitcodes
 from ..output import info, warn
-from promptgen.nodes.selection import select
 from ..workspace import build, build_json, locate, summary_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+    import argparse
 
 
 def on_wait(pid: int | None) -> None:

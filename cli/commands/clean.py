@@ -7,7 +7,6 @@ folder — template overrides in ``.promptgen/templates/`` — are kept.
 
 from __future__ import annotations
 
-import argparse
 import os
 
 from promptgen.engine.fastpath import SNAPSHOT
@@ -18,6 +17,10 @@ from promptgen.engine.store import DB_NAME
 from .. import exitcodes
 from ..output import error, info
 from ..workspace import locate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+    import argparse
 
 OWNED = (DB_NAME, DB_NAME + "-journal", DB_NAME + "-wal", DB_NAME + "-shm", SNAPSHOT, JOURNAL, LOCK_NAME)
 

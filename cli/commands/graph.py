@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from typing import Any
@@ -12,6 +11,10 @@ from promptgen.engine.explain import describe_reason
 from ..output import info
 from ..storeview import open_store
 from ..workspace import UsageError, locate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+    import argparse
 
 
 def run(ns: argparse.Namespace) -> int:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from promptgen.engine import exposition, journal
 
 from ..storeview import open_store
 from ..workspace import UsageError, locate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+    import argparse
 
 
 def run(ns: argparse.Namespace) -> int:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
+from promptgen.nodes.selection import SelectionError, select
+
 from .. import exitcodes
 from ..output import info, warn
-from promptgen.nodes.selection import SelectionError, select
 from ..workspace import build, format_warning, locate
 from .build import on_wait
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+    import argparse
 
 
 def run(ns: argparse.Namespace) -> int:

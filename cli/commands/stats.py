@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from ..stats import performance_stats
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+    import argparse
 
 
 def run(ns: argparse.Namespace) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -10,6 +9,10 @@ from pathlib import Path
 from ..output import console, warn
 from ..workspace import build, format_warning, locate
 from .build import on_wait
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+    import argparse
 
 
 def run(ns: argparse.Namespace) -> int:

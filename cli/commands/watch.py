@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 
 from ..output import console, warn
 from ..workspace import build, locate
 from .build import on_wait
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+    import argparse
 
 
 def run(ns: argparse.Namespace) -> int:
