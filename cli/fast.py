@@ -150,7 +150,7 @@ def try_fast(argv: list[str]) -> Optional[int]:
         if as_json:
             sys.stdout.write(
                 '{"nodes": %d, "recomputed": 0, "reused": %d, "cut_off": 0, "duration_s": %.6f, '
-                '"recomputed_nodes": [], "mode": "noop", "counters": {"files_stat": %d, '
+                '"recomputed_nodes": [], "cut_off_nodes": [], "mode": "noop", "counters": {"files_stat": %d, '
                 '"files_read": 0, "files_hashed": 0, "dirs_listed": 0}, "plans": %d, "warnings": []}\n'
                 % (nodes, nodes, elapsed, payload.get("sources", payload["_stat_count"]), len(plans))
             )

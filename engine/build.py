@@ -109,7 +109,13 @@ class BuildResult:
 
     @property
     def recomputed_nodes(self) -> list[str]:
-        return [d.key for d in self.decisions if d.status == ex.RAN and not is_source(d.key)]
+        """Derived nodes whose rule ran (value changed or cut off), as ``recomputed`` counts."""
+        return [d.key for d in self.decisions if d.status != ex.REUSED and not is_source(d.key)]
+
+    @property
+    def cut_off_nodes(self) -> list[str]:
+        """Recomputed nodes whose value did not change (their dependents were spared)."""
+        return [d.key for d in self.decisions if d.status == ex.CUT_OFF and not is_source(d.key)]
 
 
 def _record_moved(before: SourceRecord, rec: SourceRecord) -> bool:

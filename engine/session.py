@@ -149,6 +149,7 @@ def summary(result: BuildResult) -> dict[str, Any]:
         "cut_off": c.cut_off,
         "duration_s": round(result.duration_s, 6),
         "recomputed_nodes": result.recomputed_nodes,
+        "cut_off_nodes": result.cut_off_nodes,
         "mode": result.mode,
         "counters": {
             "files_stat": c.files_stat,

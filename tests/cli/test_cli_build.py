@@ -28,7 +28,8 @@ def check_shape(doc: dict) -> None:
     assert doc["recomputed"] + doc["reused"] == doc["nodes"], doc
     assert 0 <= doc["cut_off"] <= doc["recomputed"], doc
     # a recomputed node is one that ran (cut off or not): the list never names more of them
-    assert len(doc["recomputed_nodes"]) <= doc["recomputed"], doc
+    assert len(doc["recomputed_nodes"]) == doc["recomputed"], doc  # cut-off nodes included
+    assert set(doc["cut_off_nodes"]) <= set(doc["recomputed_nodes"]) and len(doc["cut_off_nodes"]) == doc["cut_off"], doc
     assert len(set(doc["recomputed_nodes"])) == len(doc["recomputed_nodes"]), "a node listed twice"
 
 
