@@ -5,7 +5,7 @@ SUBPLAN, add EXECUTION_TASKs, mark them complete by editing the ``**Status**``
 line, get a FIX, answer it, get APPROVED, skip an achievement, park a plan in
 ``a_paused/`` and bring it back, rename and archive files, add or break a
 ``parallel.json``, edit PLAN text that no prompt uses, touch files, override a
-template... Most steps follow the workflow; some are the mess real workspaces
+template, add a second plan root in ``promptgen.toml``... Most steps follow the workflow; some are the mess real workspaces
 have (stale copies, orphan feedback, reverted approvals, revisions ``_V2``).
 
 Usage::
@@ -206,6 +206,7 @@ class History:
             (0.5, self.op_touch),
             (0.3, self.op_template),
             (0.2, self.op_rename_feature),
+            (0.3, self.op_config),
         ]
         total = sum(w for w, _ in ops)
         x = self.rng.uniform(0, total)
@@ -576,6 +577,22 @@ class History:
         f = self.rng.choice(sorted(files))
         os.utime(f)
         return f"touch {f.relative_to(self.root)}"
+
+    def op_config(self) -> Optional[str]:
+        """Add or drop a second plan root (work-space/backlog-plans) in promptgen.toml."""
+        cfg = self.p("promptgen.toml")
+        if cfg.exists() and self.rng.random() < 0.5:
+            cfg.unlink()
+            return "remove promptgen.toml (backlog plans no longer discovered)"
+        k = self.rng.randint(1, 3)
+        plan = Plan(f"BACKLOG-{k}", f"../backlog-plans/BACKLOG-{k}",
+                    [Ach("0.1", "Sketch the idea"), Ach("0.2", "Write the plan")])
+        rel = f"work-space/backlog-plans/BACKLOG-{k}/PLAN_BACKLOG-{k}.md"
+        if not self._exists(rel):
+            self._write(rel, self._plan_text(plan, "Next: Achievement 0.1"))
+        roots = '["work-space/plans", "work-space/backlog-plans"]'
+        self._write("promptgen.toml", f"# plan roots\nplan_roots = {roots}\n")
+        return f"promptgen.toml: also discover work-space/backlog-plans ({rel})"
 
     def op_template(self) -> Optional[str]:
         name = self.rng.choice(TEMPLATE_NAMES)

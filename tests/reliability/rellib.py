@@ -79,14 +79,15 @@ def cli(*argv: str, cwd: Optional[Path | str] = None, timeout: float = 120, env:
     """Run the installed console script; never raises on a non-zero exit."""
     args = [str(a) for a in argv]
     t0 = time.perf_counter()
+    # surrogateescape: a non-UTF-8 path is printed as the raw bytes it is, as Python does under a UTF-8 locale
     p = subprocess.run([promptgen_exe(), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                       env=env or child_env(), preexec_fn=preexec_fn)
+                       env=env or child_env(), preexec_fn=preexec_fn, errors="surrogateescape")
     return Run(args, p.returncode, p.stdout, p.stderr, time.perf_counter() - t0)
 
 
 def popen(*argv: str, cwd: Optional[Path | str] = None, env: Optional[dict] = None, **kw) -> subprocess.Popen:
     return subprocess.Popen([promptgen_exe(), *[str(a) for a in argv]], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env or child_env(), **kw)
+                            stderr=subprocess.PIPE, text=True, errors="surrogateescape", env=env or child_env(), **kw)
 
 
 def inproc(*argv: str) -> Run:

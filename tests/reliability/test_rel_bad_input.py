@@ -491,7 +491,7 @@ def test_symlink_loop_lists_each_plan_once(tmp_path):
 def test_symlink_loops_terminate_and_list_each_plan_once(tmp_path):
     """Several loops at once (self, parent, A<->B, a link to itself, a PLAN link to itself).
 
-    With the bug this never ends; the 15 s timeout keeps the xfail cheap."""
+    With the bug this never ends; the 8 s timeout keeps the xfail cheap."""
     root = workspace(tmp_path)
     plans = root / "work-space/plans"
     add_plan(root, "LOOPY", ("0.1",))
@@ -503,7 +503,7 @@ def test_symlink_loops_terminate_and_list_each_plan_once(tmp_path):
     os.symlink("../A", plans / "B" / "to-a")
     os.symlink("knot", plans / "knot")                    # a link to itself (ELOOP)
     os.symlink("PLAN_KNOT.md", plans / "LOOPY" / "PLAN_KNOT.md")
-    st = cli("status", "--json", "--workspace", root, timeout=15)
+    st = cli("status", "--json", "--workspace", root, timeout=8)
     assert_no_traceback(st)
     assert st.code == 0, str(st)
     features = [p["feature"] for p in st.json()["plans"]]
@@ -612,10 +612,8 @@ def _many_plans(root: Path, n: int) -> None:
 def test_thousands_of_plans(tmp_path, n, record_property):
     root = tmp_path / "ws"
     _many_plans(root, n)
-    b = cli("build", "--workspace", root, timeout=600)
-    assert_no_traceback(b)
-    assert b.code == 0, str(b)
-    st = cli("status", "--json", "--workspace", root, timeout=600)
+    st = cli("status", "--json", "--workspace", root, timeout=600)  # the cold build
+    assert_no_traceback(st)
     assert st.code == 0, str(st)
     plans = st.json()["plans"]
     assert len(plans) == n
@@ -635,4 +633,51 @@ def test_thousands_of_plans(tmp_path, n, record_property):
     nx = cli("next", "@P00042", "--workspace", root)
     assert nx.code == 0 and "P00042" in nx.out, str(nx)
     record_property("rel_many_plans", n)
-    record_property("rel_many_plans_cold_build_s", round(b.seconds, 2))
+    record_property("rel_many_plans_cold_status_s", round(st.seconds, 2))
+
+
+@pytest.mark.parametrize("name", ["with spaces", "Ünïcødé €", "tab\there", "new\nline", "quote\"and\\back"])
+def test_workspace_paths_with_odd_characters(tmp_path, name):
+    """The workspace root's own path: spaces, non-ASCII, a tab, a newline, quotes and backslashes."""
+    root = tmp_path / name
+    add_plan(root, "ODD", ("0.1", "0.2"))
+    runs = [cli("build", "--workspace", root), cli("status", "--json", "--workspace", root),
+            cli("next", "@ODD", "--workspace", root), cli("next", "@ODD", cwd=root), cli("stats", "--json", cwd=root),
+            cli("metrics", cwd=root), cli("graph", "--explain", cwd=root)]
+    for r in runs:
+        assert_no_traceback(r)
+        assert r.code == 0, str(r)
+    assert runs[1].json()["workspace"] == str(root)
+    assert runs[1].out == clean_status(root).out
+    assert runs[2].out == runs[3].out == clean(["next", "@ODD"], root).out
+    metrics = runs[5].out
+    assert "promptgen_builds_total" in metrics
+    for line in metrics.splitlines():  # Prometheus text format: one sample per line, label values escaped
+        assert line.startswith("#") or line.startswith("promptgen_"), repr(line)
+
+
+def test_workspace_path_that_is_not_utf8(tmp_path):
+    """A root whose path is not UTF-8: works. (The "workspace" field of status --json then carries
+    the raw byte, as Python prints such paths — not valid UTF-8; noted in docs/RELIABILITY.md.)"""
+    root = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9")))
+    add_plan(root, "ODD", ("0.1",))
+    runs = [cli("build", "--workspace", root), cli("status", "--json", cwd=root), cli("next", "@ODD", cwd=root)]
+    for r in runs:
+        assert_no_traceback(r)
+        assert r.code == 0, str(r)
+    assert runs[1].out == clean_status(root).out
+
+
+@pytest.mark.parametrize("toml", ['plan_roots = ["work-space/plans"', "colour = 'blue'\n", 'plan_roots = []\n',
+                                  'plan_roots = "work-space/plans"\n', b"\xff\xfe\x00\x01"])
+def test_broken_promptgen_toml(tmp_path, toml):
+    root = workspace(tmp_path)
+    write(root / "promptgen.toml", toml)
+    for argv in (["build"], ["status", "--json"], ["next", "@GOOD"]):
+        r = cli(*argv, "--workspace", root)
+        assert_no_traceback(r)
+        assert r.code == 2, str(r)
+        assert "promptgen.toml" in r.err and len(r.err.strip().splitlines()) == 1, str(r)
+    (root / "promptgen.toml").unlink()
+    st = cli("status", "--json", "--workspace", root)
+    assert st.code == 0 and st.out == clean_status(root).out

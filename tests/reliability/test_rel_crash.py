@@ -47,6 +47,7 @@ def kill_trials(root: Path, seed: int, trials: int, record_property) -> None:
     assert first.code == 0, str(first)
     store = root / ".promptgen"
     killed = hot = 0
+    started, completed = 1, 1  # runs on this store (the first build)
     for trial in range(trials):
         for _ in range(rng.choice((0, 1, 1, 2, 3))):
             h.step()
@@ -67,11 +68,15 @@ def kill_trials(root: Path, seed: int, trials: int, record_property) -> None:
             killed += 1
         p.send_signal(signal.SIGKILL)
         p.communicate()
+        started += 1
+        completed += p.returncode in (0, 1)  # it finished before the signal
         if (store / "state.db-journal").exists():
             hot += 1  # killed inside a commit: SQLite must roll it back
         context = (f"seed {seed} trial {trial}: killed `promptgen {' '.join(verb)}` after {delay:.3f}s "
                    f"(window {window:.3f}s); history:\n  " + "\n  ".join(h.log))
         got = cli("status", "--json", "--no-wait", "--workspace", root)
+        started += 1
+        completed += 1
         assert_no_traceback(got)
         assert got.code == 0, f"{context}\n{got}"
         assert "damaged" not in got.err and "discard" not in got.err, f"{context}\n{got}"
@@ -80,9 +85,14 @@ def kill_trials(root: Path, seed: int, trials: int, record_property) -> None:
             pf = rng.choice(plans)["plan_file"]
             argv = ["next", str(root / pf)]
             nxt = cli(*argv, "--workspace", root)
+            started += 1
+            completed += 1
             ref = clean(argv, root)
             assert_no_traceback(nxt)
             assert (nxt.code, nxt.out) == (ref.code, ref.out), f"{context}\n{nxt}\n--- clean ---\n{ref}"
+    # cumulative metrics: a killed run may or may not have been counted, none twice
+    calls = cli("stats", "--json", "--workspace", root).json()["total_calls"]
+    assert completed <= calls <= started, f"total_calls {calls}: {completed} runs completed, {started} started"
     # the store is a cache that still works for every read-only verb after all that
     for argv in (["stats", "--json"], ["metrics"], ["graph", "--explain"]):
         r = cli(*argv, "--workspace", root)

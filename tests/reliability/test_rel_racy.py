@@ -167,3 +167,20 @@ def test_rapid_same_size_rewrites(tmp_path, record_property):
         want = clean(verb, root)
         assert got.out == want.out, f"rewrite {k} ({status}, {word}) not seen by `{' '.join(verb)}`"
     record_property("rel_racy_rewrites", 30)
+
+
+@pytest.mark.parametrize("when", ["future", "epoch"])
+def test_mtimes_in_the_future_or_at_the_epoch(tmp_path, when):
+    """Clocks lie (an unpacked archive, a skewed NFS server): answers stay right, edits are seen."""
+    root = _ws(tmp_path)
+    plan = root / "work-space/plans/RACY/PLAN_RACY.md"
+    t = time.time_ns() + 86400 * 10**9 if when == "future" else 1
+    os.utime(plan, ns=(t, t))
+    time.sleep(0.06)
+    for k, new in enumerate(("Title F.1", "Title G.1")):
+        inproc("build", "--workspace", root)
+        assert cli("status", "--json", "--workspace", root).out == clean_status(root).out
+        rewrite_same_size(plan, plan.read_text().replace("Title 0.1" if k == 0 else "Title F.1", new))
+        assert _title(inproc("status", "--json", "--workspace", root)) == new
+        r = cli("next", "@RACY", "--workspace", root)
+        assert new in r.out, str(r)
