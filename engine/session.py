@@ -84,7 +84,7 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
             if store is not None:
                 warnings.extend(w for w in store.warnings if w not in warnings)
             increments = metrics.for_build(result) + (extra_metrics(result) if extra_metrics else [])
-            outcome = Outcome(result, warnings)
+            outcome = Outcome(result, warnings, store=store)
             if store is None:
                 return outcome
             if result.mode == "noop":
