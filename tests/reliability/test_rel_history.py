@@ -132,3 +132,37 @@ def test_history_replay_long(tmp_path, seed):
 @pytest.mark.slow
 def test_history_replay_through_console_script_long(tmp_path):
     replay(tmp_path / "ws", seed=6, steps=60, runner=cli)
+
+
+def test_one_store_shared_by_two_workspaces(tmp_path):
+    """PROMPTGEN_STORE / --store shared by two workspaces with the same relative paths: never mixed up."""
+    store = str(tmp_path / "shared-store")
+    a, b = History(tmp_path / "a", 41), History(tmp_path / "b", 41)  # same seed: same paths, then they diverge
+    a.start(plans=2)
+    b.start(plans=2)
+    rng = random.Random(41)
+    for step in range(16):
+        h = rng.choice((a, b))
+        h.step()
+        for ws in rng.sample((a, b), 2):
+            got = inproc("status", "--json", "--workspace", ws.root, "--store", store)
+            want = clean(["status", "--json"], ws.root)
+            assert got.out == want.out, f"step {step}: {ws.root.name} answered from the other workspace's cache"
+
+
+def test_alternating_plan_roots_on_one_store(tmp_path):
+    """Runs with and without --plan-root on one store (different graphs, one cache) stay exact."""
+    root = tmp_path / "ws"
+    h = History(root, 43)
+    h.start(plans=2)
+    from rellib import add_plan
+
+    add_plan(root, "LATER", ("0.1", "0.2"), folder="../backlog/LATER")
+    rng = random.Random(43)
+    for step in range(12):
+        h.step()
+        extra = ["--plan-root", "work-space/backlog"] if rng.random() < 0.5 else []
+        for argv in (["status", "--json", *extra], ["next", "@LATER", *extra]):
+            got = inproc(*argv, "--workspace", root)
+            want = clean(argv, root)
+            assert (got.code, got.out) == (want.code, want.out), f"step {step}: {' '.join(argv)}\n{got}\n{want}"

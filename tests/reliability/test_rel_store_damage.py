@@ -340,3 +340,23 @@ def test_disk_full_on_a_fresh_store(tmp_path):
     lines = check(root, warnings=(1,), preexec=_fsize_limit(0))
     assert "store" in lines[0]
     check_recovered(root)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "schema 99"])
+def test_read_only_verbs_on_a_damaged_store(built, damage):
+    """stats / metrics / graph meet the damage first: a warning, no traceback; the next build is right."""
+    if damage == "truncated":
+        with open(db(built), "r+b") as fh:
+            fh.truncate(5000)
+    else:
+        conn = sqlite3.connect(db(built))
+        conn.execute("PRAGMA user_version=99")
+        conn.close()
+    for argv in (["stats", "--json"], ["metrics"], ["graph", "--explain"], ["graph", "--format", "dot"]):
+        r = cli(*argv, "--workspace", built)
+        assert_no_traceback(r)
+        assert r.code in (0, 2), str(r)
+        assert "damaged" in r.err or "build" in r.err, str(r)
+    st = cli("status", "--json", "--workspace", built)
+    assert st.code == 0 and st.out == clean(["status", "--json"], built).out, str(st)
+    check_recovered(built)
