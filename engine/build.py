@@ -251,7 +251,9 @@ class Builder:
         elif before.fingerprint == rec.fingerprint:
             self.decisions.append(ex.Decision(
                 key, kind, ex.CUT_OFF, ex.INPUT_CHANGED,
-                {"path": path, "old": before.fingerprint, "new": rec.fingerprint, "what": "stamp changed, content same"},
+                {"path": path, "old": before.fingerprint, "new": rec.fingerprint,
+                 "what": "stamp changed, content same" if before.stamp != rec.stamp
+                 else "re-read (stamp too recent to trust), content same"},
             ))
         else:
             self.decisions.append(ex.Decision(

@@ -60,6 +60,8 @@ class Decision:
 
 def describe_reason(reason: Optional[str], detail: dict[str, Any]) -> str:
     if reason == INPUT_CHANGED and detail.get("old") == detail.get("new"):
+        if str(detail.get("what", "")).startswith("re-read"):
+            return f"input {detail.get('path')} re-read (stamp too recent to trust), content same"
         return f"input {detail.get('path')} touched (stamp changed, content same)"
     if reason == INPUT_CHANGED:
         return f"input {detail.get('path')} changed {short(detail.get('old'))}→{short(detail.get('new'))}"
