@@ -227,6 +227,39 @@ def test_unreadable_file_chmod_000(tmp_path, as_user, which):
     assert st.out == clean_status(root).out
 
 
+UNREADABLE_DIR_BUG = (
+    "BUG: a plan's folder that cannot be listed (chmod 000 on execution/feedbacks, execution/ or subplans/) "
+    "is silently taken as empty: engine/sources.py SourceReader._list returns value None with fingerprint "
+    "'error:unreadable' on EACCES, and nodes/graph.py (_files/_dirs, compute_scan, compute_feedback) read None "
+    "as 'no files' without an unreadable_file warning — an approved achievement becomes current again, "
+    "silently")
+
+
+@pytest.mark.xfail(strict=True, reason=UNREADABLE_DIR_BUG)
+@pytest.mark.parametrize("folder", ["execution/feedbacks", "execution", "subplans"])
+def test_unreadable_folder_is_reported_not_taken_as_empty(tmp_path, as_user, folder):
+    root = workspace(tmp_path)
+    d = root / _three_achievements(root)
+    write(d / "subplans/SUBPLAN_BAD_01.md", "# S\n\n**Status**: Complete\n")
+    write(d / "subplans/SUBPLAN_BAD_02.md", "# S\n\n**Status**: In Progress\n")
+    write(d / "execution/EXECUTION_TASK_BAD_02_01.md", "# T\n\n**Status**: In Progress\n")
+    write(d / "execution/feedbacks/APPROVED_01.md", "")
+    before = plan_entry(cli("status", "--json", "--workspace", root), "BAD")
+    assert before["current"] == {"number": "0.2", "state": "active_execution"}
+    os.chmod(d / folder, 0)
+    try:
+        st = cli("status", "--json", "--workspace", root, preexec_fn=as_user)
+    finally:
+        os.chmod(d / folder, 0o755)
+    assert_no_traceback(st)
+    assert st.code == 0, str(st)
+    entry = plan_entry(st, "BAD")
+    assert entry["plan_state"] != "plan_complete"
+    path = f"work-space/plans/BAD/{folder}"
+    assert any(w["kind"] == "unreadable_file" and w["path"] == path for w in entry["warnings"]), \
+        f"{path} could not be listed and nobody was told: {entry}"
+
+
 def test_plan_file_that_is_a_fifo_does_not_hang(tmp_path):
     root = workspace(tmp_path)
     (root / "work-space/plans/BAD").mkdir(parents=True)
