@@ -17,14 +17,20 @@ HEAVY = {"networkx", "rich", "prometheus_client", "sqlite3", "_sqlite3", "argpar
     (["next", "@DRAFT-IDEA"], lambda out: "no achievements" in out),
 ])
 def test_noop_imports_nothing_heavy(ro_warm, pg, args, check):
-    assert pg("build", cwd=ro_warm).code == 0  # warm twice: the snapshot is surely written
-    r = pg(*args, cwd=ro_warm, env={"PYTHONPROFILEIMPORTTIME": "1"})
-    assert r.code in (0, 1), str(r)
-    assert check(r.out), str(r)
-    mods = imported_modules(r.err)
-    assert "promptgen.cli.main" in mods or "promptgen" in mods, "no import profile on stderr"
-    heavy = sorted({m for m in mods if m.split(".")[0] in HEAVY})
-    assert heavy == [], f"`promptgen {' '.join(args)}` on a no-op imported {heavy}"
+    # The snapshot is keyed by promptgen's own files too: an edit of the installed
+    # (editable) code between the warm-up and the measured run invalidates it.
+    # Such a transient miss is retried; a real regression fails every attempt.
+    for _attempt in range(3):
+        assert pg("build", cwd=ro_warm).code == 0  # warm (again): the snapshot is surely written
+        r = pg(*args, cwd=ro_warm, env={"PYTHONPROFILEIMPORTTIME": "1"})
+        assert r.code in (0, 1), str(r)
+        assert check(r.out), str(r)
+        mods = imported_modules(r.err)
+        assert "promptgen.cli.main" in mods or "promptgen" in mods, "no import profile on stderr"
+        heavy = sorted({m for m in mods if m.split(".")[0] in HEAVY})
+        if not heavy:
+            return
+    pytest.fail(f"`promptgen {' '.join(args)}` on a no-op imported {heavy}")
 
 
 def test_the_profile_does_see_heavy_imports_off_the_fast_path(ro_warm, pg):
