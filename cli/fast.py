@@ -137,10 +137,13 @@ def try_fast(argv: list[str]) -> Optional[int]:
             plan = select(plans, positionals[0], root, os.getcwd())
         except SelectionError:
             return None  # let the full CLI report it (and check the workspace)
+        prompt = fastpath.load_blob(store, payload, plan["plan_file"])
+        if prompt is None:
+            return None
         for line in plan["warnings"]:
             sys.stderr.write(line + "\n")
-        sys.stdout.write(plan["prompt"])
-        if not plan["prompt"].endswith("\n"):
+        sys.stdout.write(prompt)
+        if not prompt.endswith("\n"):
             sys.stdout.write("\n")
         code = plan["exit_code"]
         served = [plan]
@@ -170,7 +173,10 @@ def _record(store: str, payload: dict, served: list, seconds: float) -> None:
     from promptgen.engine import journal, metrics
 
     increments = metrics.for_noop(payload.get("kinds", {}), payload["_stat_count"], seconds)
+    by_state: dict[str, int] = {}
     for plan in served:
         state = plan.get("state") or plan["plan_state"]
-        increments.append(metrics.counter("promptgen_prompt_generation_total", state=state, status="cached"))
+        by_state[state] = by_state.get(state, 0) + 1
+    for state, n in sorted(by_state.items()):  # one line per state, not per plan
+        increments.append(metrics.counter("promptgen_prompt_generation_total", n, state=state, status="cached"))
     journal.append(store, increments)

@@ -148,9 +148,10 @@ def _prompt_metrics(result, reports: list[dict[str, Any]]) -> list[metrics.Incre
     return out
 
 
-def make_payload(ws: Workspace, result, reports: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the fast path prints on a no-op: the build summary and every plan's prompt."""
-    return {
+def make_payload(ws: Workspace, result, reports: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the fast path prints on a no-op: the build summary and a plan index in the
+    snapshot, every plan's prompt in its side file (only ``next`` loads those)."""
+    payload = {
         "plans": [
             {
                 "feature": r["feature"],
@@ -158,7 +159,6 @@ def make_payload(ws: Workspace, result, reports: list[dict[str, Any]]) -> dict[s
                 "plan_file": r["plan_file"],
                 "plan_state": r["plan_state"],
                 "state": (r.get("current") or {}).get("state"),
-                "prompt": r["prompt"],
                 "exit_code": r["exit_code"],
                 "warnings": [format_warning(w) for w in r["warnings"]],
             }
@@ -168,6 +168,7 @@ def make_payload(ws: Workspace, result, reports: list[dict[str, Any]]) -> dict[s
         "sources": len(result.sources),
         "warning_count": sum(len(r["warnings"]) for r in reports),
     }
+    return payload, {r["plan_file"]: r["prompt"] for r in reports}
 
 
 def format_warning(w: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import time
 # typing imports re (~10 ms): this module is on the no-op path, so types are
 # for checkers only.
 TYPE_CHECKING = False
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from typing import Any, Optional, Sequence
 
 SNAPSHOT = "snapshot"
-FORMAT = 3
+BLOBS = "snapshot.blobs"
+FORMAT = 4
 
 
 def _stamp(path: str) -> Optional[tuple[int, int, int, int]]:
@@ -65,14 +67,23 @@ def load(store_dir: str, key: str) -> Optional[dict[str, Any]]:
     return payload
 
 
-def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any]], payload: dict[str, Any]) -> bool:
+def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any]], payload: dict[str, Any],
+          blobs: Optional[dict[str, str]] = None) -> bool:
     """Atomically replace the snapshot; ``entries`` are ``(abs_path, stamp)`` pairs.
 
+    ``blobs`` (large answers only some commands need, e.g. every plan's prompt)
+    go to a side file, so that a no-op ``build`` does not load them; the
+    snapshot names the side file's token and :func:`load_blob` checks it.
     The database's own stamp is appended here (after its commit), so a store
     changed by anyone else invalidates the snapshot.
     """
     from .store import DB_NAME
 
+    if blobs is not None:
+        token = f"{os.getpid()}-{time.time_ns()}"
+        if not _atomic_write(os.path.join(store_dir, BLOBS), marshal.dumps({"token": token, "blobs": blobs})):
+            return False
+        payload = {**payload, "_blobs": token}
     all_entries = list(entries) + [(os.path.join(store_dir, DB_NAME), _stamp(os.path.join(store_dir, DB_NAME)))]
     data = {
         "format": FORMAT,
@@ -81,11 +92,26 @@ def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any]], payload:
         "stamps": [s for _, s in all_entries],
         "payload": payload,
     }
-    path = os.path.join(store_dir, SNAPSHOT)
+    return _atomic_write(os.path.join(store_dir, SNAPSHOT), marshal.dumps(data))
+
+
+def load_blob(store_dir: str, payload: dict[str, Any], name: str) -> Optional[str]:
+    """A blob written with the snapshot ``payload`` came from, or None (then: build)."""
+    try:
+        with open(os.path.join(store_dir, BLOBS), "rb") as fh:
+            data = marshal.loads(fh.read())
+        if data["token"] != payload.get("_blobs"):
+            return None  # a newer or older side file: not this snapshot's
+        return data["blobs"].get(name)
+    except Exception:  # noqa: BLE001 - unreadable means "build"
+        return None
+
+
+def _atomic_write(path: str, data: bytes) -> bool:
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         with open(tmp, "wb") as fh:
-            fh.write(marshal.dumps(data))
+            fh.write(data)
         os.replace(tmp, path)
         return True
     except (OSError, ValueError):

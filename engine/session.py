@@ -57,7 +57,7 @@ class Outcome:
 def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule], *,
         force: bool = False, wait: bool = True,
         on_wait: Optional[Callable[[Optional[int]], None]] = None,
-        payload: Optional[Callable[[BuildResult], dict[str, Any]]] = None,
+        payload: Optional[Callable[[BuildResult], Any]] = None,
         extra_metrics: Optional[Callable[[BuildResult], list[metrics.Increment]]] = None,
         progress: Optional[Callable[[int, int], None]] = None) -> Outcome:
     """Build under the lock and persist; raises ``LockBusy`` when ``wait`` is False."""
@@ -168,7 +168,7 @@ def kind_counts(result: BuildResult) -> dict[str, int]:
     return counts
 
 
-def _refresh_snapshot(config: SessionConfig, result: BuildResult, payload: dict[str, Any]) -> None:
+def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any) -> None:
     """Write the fast-path snapshot, unless a stamp is racy (then the next build checks)."""
     entries: list[tuple[str, Any]] = []
     root = os.path.abspath(config.root)
@@ -185,9 +185,12 @@ def _refresh_snapshot(config: SessionConfig, result: BuildResult, payload: dict[
             fastpath.remove(config.store_dir)
             return
         entries.append((path, stamp))
+    # ``payload(result)`` gives the snapshot's payload, or (payload, blobs) with
+    # large answers that only some no-ops need (see fastpath.write)
+    payload, blobs = answer if isinstance(answer, tuple) else (answer, None)
     payload = dict(payload)
     payload.setdefault("kinds", kind_counts(result))
-    fastpath.write(config.store_dir, config.snapshot_key, entries, payload)
+    fastpath.write(config.store_dir, config.snapshot_key, entries, payload, blobs)
 
 
 def _why(exc: BaseException) -> str:

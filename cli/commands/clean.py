@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from promptgen.engine.fastpath import SNAPSHOT
+from promptgen.engine.fastpath import BLOBS, SNAPSHOT
 from promptgen.engine.journal import JOURNAL
 from promptgen.engine.lock import LOCK_NAME, BuildLock, LockBusy
 from promptgen.engine.store import DB_NAME
@@ -22,7 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
     import argparse
 
-OWNED = (DB_NAME, DB_NAME + "-journal", DB_NAME + "-wal", DB_NAME + "-shm", SNAPSHOT, JOURNAL, LOCK_NAME)
+OWNED = (DB_NAME, DB_NAME + "-journal", DB_NAME + "-wal", DB_NAME + "-shm", SNAPSHOT, BLOBS, JOURNAL, LOCK_NAME)
 
 
 def run(ns: argparse.Namespace) -> int:
