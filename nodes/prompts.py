@@ -21,6 +21,7 @@ parallel_path problem``.
 
 from __future__ import annotations
 
+import shlex
 from functools import lru_cache
 from pathlib import Path
 from string import Template
@@ -134,8 +135,12 @@ def warnings_block(warnings: list[dict]) -> str:
 def context(state: dict) -> dict[str, str]:
     """The placeholder values for a state (all strings)."""
     feature = state["feature"]
-    next_cmd = f"promptgen next @{feature}"
     t = state.get("target") or {}
+    # pasted into a shell: quote the selector; an explicitly targeted achievement
+    # continues with the same target, not with the plan's current achievement
+    next_cmd = f"promptgen next {shlex.quote('@' + feature)}"
+    if state.get("explicit") and t.get("number") and t["number"] != (state.get("current") or {}).get("number"):
+        next_cmd += f" --achievement {t['number']}"
     ctx: dict[str, str] = {
         "feature": feature,
         "plan_file": state["plan_file"],

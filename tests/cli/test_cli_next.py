@@ -305,9 +305,6 @@ def test_fix_issues_keep_the_severity_the_reviewer_wrote(shared, pg):
     assert "[Minor]" in second and "[Issue]" not in second, second
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: nodes/prompts.context: the prompt for an explicitly targeted "
-                   "achievement (--achievement N.M) ends with `promptgen next @F`, which prints the *current* "
-                   "achievement's prompt, not the next step of N.M")
 @pytest.mark.parametrize("number", ["1.2", "2.1"])
 def test_targeted_prompt_says_how_to_continue_that_achievement(shared, pg, number):
     r = pg("next", "@DEMO-FEATURE", "--achievement", number, cwd=shared)
@@ -315,9 +312,6 @@ def test_targeted_prompt_says_how_to_continue_that_achievement(shared, pg, numbe
     assert f"promptgen next @DEMO-FEATURE --achievement {number}" in next_commands(r.out), next_commands(r.out)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: nodes/prompts.context: the next command is not shell-quoted, so for "
-                   "a feature such as 'MY FEAT (v2)' the pasted `promptgen next @MY FEAT (v2)` is a shell "
-                   "syntax error")
 def test_next_command_survives_a_feature_name_that_needs_quoting(tmp_path, pg):
     ws = make_workspace(tmp_path / "ws", {"odd/PLAN_MY FEAT (v2).md": ["0.1"]})
     r = pg("next", "@MY FEAT (v2)", cwd=ws)
