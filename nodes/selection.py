@@ -36,6 +36,9 @@ def select(plans: Sequence[Plan], selector: str, root: Optional[str] = None,
            cwd: Optional[str] = None) -> Plan:
     """The plan (a dict with ``feature``, ``folder``, ``plan_file``) the selector names."""
     sel = selector.strip()
+    if not plans:
+        raise SelectionError("this workspace has no plans: no PLAN_*.md file under its plan roots "
+                             "(see promptgen.toml plan_roots, or --plan-root)")
     if sel.startswith("@"):
         return _by_name(plans, sel[1:])
     if "/" in sel or "\\" in sel or sel.endswith(".md"):
@@ -52,7 +55,7 @@ def _by_name(plans: Sequence[Plan], name: str) -> Plan:
                              [p["plan_file"] for p in exact])
     low = name.casefold()
     if not low:
-        raise SelectionError("empty plan name after @", [p["plan_file"] for p in plans])
+        raise SelectionError("empty plan name: give @NAME or a PLAN file path", [_describe(p) for p in plans])
     for test in (lambda s: s == low, lambda s: s.startswith(low), lambda s: low in s):
         by_feature = [p for p in plans if test(p["feature"].casefold())]
         by_either = [p for p in plans if test(p["feature"].casefold()) or test(p["folder"].casefold())]

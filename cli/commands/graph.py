@@ -30,7 +30,7 @@ def run(ns: argparse.Namespace) -> int:
 
             rows = dry_run(ws.root, store, api.RULES)
             return _print_dry_run(rows, ns)
-        if ns.explain or ns.node:
+        if ns.explain or ns.node or ns.all or ns.build != 1:  # --build/--all only mean something here
             return _explain(store, ns)
         prev = store.load()
     kinds: dict[str, int] = {}
