@@ -474,7 +474,7 @@ def test_files_deleted_and_renamed_during_builds(tmp_path, record_property):
     churn.start()
     runs = 0
     try:
-        deadline = time.monotonic() + 8
+        deadline = time.monotonic() + 5
         k = 0
         while time.monotonic() < deadline or k < 6:
             argv = (["status", "--json"], ["build"], ["next", "@CHURN"])[k % 3]
