@@ -244,7 +244,7 @@ def test_a_store_being_created_is_not_called_damaged(tmp_path, how):
     root = tmp_path / "ws"
     _workspace(root, seed=92)
     store = root / ".promptgen"
-    store.mkdir()
+    store.mkdir(exist_ok=True)  # the history may have put a template override there
     if how == "empty file":
         (store / "state.db").write_bytes(b"")
     else:
