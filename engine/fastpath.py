@@ -13,12 +13,13 @@ computed from exactly those inputs. It is only written when no stamp is racy
 mismatch, or any doubt (unreadable snapshot, other format, other key), means
 "not a no-op": the caller runs the real build.
 
-This module imports only ``os`` and ``marshal`` (both built in); checking ~600
-stamps costs about a millisecond.
+This module imports only ``os``, ``marshal``, ``binascii`` (a CRC-32 guards each
+file) and ``time``; checking ~600 stamps costs about a millisecond.
 """
 
 from __future__ import annotations
 
+import binascii
 import marshal
 import os
 import time
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 SNAPSHOT = "snapshot"
 BLOBS = "snapshot.blobs"
-FORMAT = 4
+FORMAT = 5
 
 
 def _stamp(path: str) -> Optional[tuple[int, int, int, int]]:
@@ -44,9 +45,8 @@ def _stamp(path: str) -> Optional[tuple[int, int, int, int]]:
 def load(store_dir: str, key: str) -> Optional[dict[str, Any]]:
     """The payload if nothing changed since the snapshot was written, else None."""
     try:
-        with open(os.path.join(store_dir, SNAPSHOT), "rb") as fh:
-            data = marshal.loads(fh.read())
-        if data["format"] != FORMAT or data["key"] != key:
+        data = _read(os.path.join(store_dir, SNAPSHOT))
+        if data is None or data["format"] != FORMAT or data["key"] != key:
             return None
         paths: Sequence[str] = data["paths"]
         stamps: Sequence[Any] = data["stamps"]
@@ -81,7 +81,7 @@ def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any]], payload:
 
     if blobs is not None:
         token = f"{os.getpid()}-{time.time_ns()}"
-        if not _atomic_write(os.path.join(store_dir, BLOBS), marshal.dumps({"token": token, "blobs": blobs})):
+        if not _atomic_write(os.path.join(store_dir, BLOBS), _framed({"token": token, "blobs": blobs})):
             return False
         payload = {**payload, "_blobs": token}
     all_entries = list(entries) + [(os.path.join(store_dir, DB_NAME), _stamp(os.path.join(store_dir, DB_NAME)))]
@@ -92,19 +92,34 @@ def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any]], payload:
         "stamps": [s for _, s in all_entries],
         "payload": payload,
     }
-    return _atomic_write(os.path.join(store_dir, SNAPSHOT), marshal.dumps(data))
+    return _atomic_write(os.path.join(store_dir, SNAPSHOT), _framed(data))
 
 
 def load_blob(store_dir: str, payload: dict[str, Any], name: str) -> Optional[str]:
     """A blob written with the snapshot ``payload`` came from, or None (then: build)."""
     try:
-        with open(os.path.join(store_dir, BLOBS), "rb") as fh:
-            data = marshal.loads(fh.read())
-        if data["token"] != payload.get("_blobs"):
+        data = _read(os.path.join(store_dir, BLOBS))
+        if data is None or data["token"] != payload.get("_blobs"):
             return None  # a newer or older side file: not this snapshot's
         return data["blobs"].get(name)
     except Exception:  # noqa: BLE001 - unreadable means "build"
         return None
+
+
+def _framed(data: Any) -> bytes:
+    """marshal bytes behind their CRC-32: a flipped bit must not become an answer."""
+    body = marshal.dumps(data)
+    return binascii.crc32(body).to_bytes(4, "big") + body
+
+
+def _read(path: str) -> Any:
+    """What _framed wrote, or None when the checksum does not match."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    body = raw[4:]
+    if len(raw) < 4 or binascii.crc32(body) != int.from_bytes(raw[:4], "big"):
+        return None
+    return marshal.loads(body)
 
 
 def _atomic_write(path: str, data: bytes) -> bool:

@@ -80,10 +80,22 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
                 warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
         for attempt in (1, 2):
             result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes,
-                       progress=progress)
+                           progress=progress)
             if store is not None:
                 warnings.extend(w for w in store.warnings if w not in warnings)
-            increments = metrics.for_build(result) + (extra_metrics(result) if extra_metrics else [])
+            try:
+                # the caller's views read stored values lazily: do it now, while a
+                # damaged value can still be answered by a clean rebuild
+                extra = extra_metrics(result) if extra_metrics else []
+                data = payload(result) if payload is not None else None
+            except StoreDamaged as exc:
+                if store is None or attempt == 2:
+                    raise
+                store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
+                store.discard()
+                store.damaged_on_open = True
+                continue
+            increments = metrics.for_build(result) + extra
             outcome = Outcome(result, warnings, store=store)
             if store is None:
                 return outcome
@@ -115,21 +127,10 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
                     fastpath.remove(config.store_dir)
                     return outcome
             outcome.persisted = True
-            if payload is None:
-                return outcome
-            try:
-                data = payload(result)
-            except StoreDamaged as exc:
-                # a stored value the caller reads (lazily, after the build) is
-                # damaged: discard the store and answer from a clean build
-                if attempt == 2:
-                    raise
-                store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
-                store.discard()
-                store.damaged_on_open = True
-                continue
-            _refresh_snapshot(config, result, data)
+            if data is not None:
+                _refresh_snapshot(config, result, data)
             return outcome
+        raise AssertionError("unreachable: the second attempt returns or raises")
     except BaseException:
         if store is not None:
             store.close()

@@ -157,6 +157,10 @@ class SourceReader:
         try:
             with os.scandir(path) as it:
                 for entry in it:
+                    try:
+                        entry.name.encode("utf-8")
+                    except UnicodeEncodeError:
+                        continue  # not a UTF-8 name: no workspace file can be called that
                     entries.append([entry.name, self._entry_type(entry)])
                     links = links or entry.is_symlink()
         except NotADirectoryError:
@@ -164,7 +168,7 @@ class SourceReader:
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ELOOP):  # keep the stamp: see stat_stamp
                 return SourceRecord(stamp, now, MISSING, None, True)
-            return SourceRecord(stamp, now, "error:unreadable", None, True)
+            return SourceRecord(stamp, now, "error:unreadable", {"error": "unreadable"}, True)
         entries.sort()
         self.counters.listed += 1
         # The type of a symbolic link's entry follows its target, which the
@@ -180,7 +184,9 @@ class SourceReader:
                     return "x"
                 st = os.stat(entry.path)
                 if _stat.S_ISDIR(st.st_mode):
-                    return "d"
+                    # not "d": walking into linked folders aliases them and can loop
+                    # (a link to "." or to an ancestor); rules decide what to do
+                    return "l"
                 return "f" if _stat.S_ISREG(st.st_mode) else "o"
             if entry.is_dir(follow_symlinks=False):
                 return "d"

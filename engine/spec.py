@@ -7,9 +7,14 @@ The engine knows two *source* kinds built in, named by the prefix of their key:
   a readable UTF-8 text (BOM removed, newlines normalised to ``\\n``), otherwise
   ``{"error": <code>}`` with a code from :data:`FILE_ERRORS`.
 * ``dir:<path>`` — one directory's listing. Its value is a sorted list of
-  ``[name, type]`` pairs, ``type`` one of ``"f"`` (file), ``"d"`` (directory),
+  ``[name, type]`` pairs, ``type`` one of ``"f"`` (file, or a link to a file
+  inside the root), ``"d"`` (directory), ``"l"`` (a link to a directory inside the
+  root: listed, but a walk should not descend through it — it aliases or loops),
   ``"o"`` (other) or ``"x"`` (a symbolic link that leaves the root, dangles or
-  loops: never followed). A missing directory has the value ``None``.
+  loops: never followed). Names that are not UTF-8 are left out. A missing
+  directory has the value ``None``; one that cannot be listed (permissions)
+  ``{"error": "unreadable"}``, so that rules can say so instead of taking it
+  for empty.
 
 Every other node is *derived*: a :class:`NodeSpec` names its inputs, and the
 :class:`Rule` registered for its kind computes its value from the inputs' values.

@@ -21,10 +21,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
+from . import fingerprint
 from .sources import SourceRecord
 from .spec import NodeSpec
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: values stored as the canonical JSON their fingerprint hashes
 DB_NAME = "state.db"
 KEEP_BUILDS = 20
 
@@ -251,12 +252,21 @@ class Store:
         return Previous(sources, traces, order, meta, absent)
 
     def value(self, key: str) -> Any:
+        """A stored value, checked against the fingerprint stored with it.
+
+        SQLite checks its own structure, not our bytes: a value changed inside a
+        well-formed file (bit rot, a torn page after an OS crash) would otherwise
+        be served as the answer until its inputs change.
+        """
         try:
-            row = self.conn.execute("SELECT value FROM nodes WHERE key=?", (key,)).fetchone()
+            row = self.conn.execute("SELECT value, fingerprint FROM nodes WHERE key=?", (key,)).fetchone()
             if row is None:
                 raise StoreDamaged(f"no stored value for {key}")
-            return json.loads(row[0])
-        except (sqlite3.DatabaseError, ValueError) as exc:
+            text, fp = row
+            if fingerprint.of_bytes(text.encode("utf-8")) != fp:
+                raise StoreDamaged(f"the stored value of {key} does not match its fingerprint")
+            return json.loads(text)
+        except (sqlite3.DatabaseError, ValueError, UnicodeEncodeError) as exc:
             raise StoreDamaged(str(exc)) from exc
 
     def builds(self, limit: int = KEEP_BUILDS) -> list[dict[str, Any]]:

@@ -70,12 +70,13 @@ _LISTING_TYPES_FILE = "f"
 
 
 # -- helpers ---------------------------------------------------------------------
-def _dirs(listing: Optional[list]) -> list[str]:
-    return [name for name, typ in (listing or []) if typ == _LISTING_TYPES_DIR]
+def _dirs(listing: Any) -> list[str]:
+    """Sub-folder names of a ``dir:`` value (None: missing; a dict: unreadable)."""
+    return [name for name, typ in listing if typ == _LISTING_TYPES_DIR] if isinstance(listing, list) else []
 
 
-def _files(listing: Optional[list]) -> list[str]:
-    return [name for name, typ in (listing or []) if typ == _LISTING_TYPES_FILE]
+def _files(listing: Any) -> list[str]:
+    return [name for name, typ in listing if typ == _LISTING_TYPES_FILE] if isinstance(listing, list) else []
 
 
 def _text(value: Any) -> Optional[str]:
@@ -270,6 +271,9 @@ def compute_feedback(param: JSON, values: list[JSON]) -> JSON:
         if m and m[0] == "skipped":
             skipped.append(m[1])
     warns = []
+    for where, listing in ((fb_dir, fb_list), (layout.execution_dir(folder), exe_list)):
+        if isinstance(listing, dict):  # a folder that cannot be listed is not an empty one
+            warns.append(unreadable(where, "unreadable"))
     fix: dict[str, dict] = {}
     by_path = dict(zip(param["fixes"], fix_values))
     for tok in sorted(fix_tokens):

@@ -34,6 +34,8 @@ def parse_parallel(text: str) -> dict:
         data = json.loads(text)
     except ValueError as exc:
         return {"entries": [], "error": f"not valid JSON ({exc})"}
+    except RecursionError:
+        return {"entries": [], "error": "nested too deeply to be a dependency list"}
     if not isinstance(data, dict) or not isinstance(data.get("achievements"), list):
         return {"entries": [], "error": 'expected an object with an "achievements" list'}
     entries = []

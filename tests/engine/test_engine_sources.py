@@ -48,7 +48,7 @@ def test_listing_types_and_missing_directory(tmp_path):
     os.symlink("loop", os.path.join(root, "d/loop"))
     write(str(tmp_path / "outside"), "secret")
     r = build(root, [NodeSpec("ls:d", "ls", ("dir:d",)), NodeSpec("ls:none", "ls", ("dir:none",))], LIST)
-    assert r.values["ls:d"] == [["dangling", "x"], ["f", "f"], ["link_d", "d"], ["link_f", "f"],
+    assert r.values["ls:d"] == [["dangling", "x"], ["f", "f"], ["link_d", "l"], ["link_f", "f"],
                                 ["loop", "x"], ["out", "x"], ["sub", "d"]]
     assert r.values["ls:none"] is None
 
