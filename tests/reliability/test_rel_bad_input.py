@@ -228,15 +228,16 @@ def test_unreadable_file_chmod_000(tmp_path, as_user, which):
 
 
 UNREADABLE_DIR_BUG = (
-    "BUG: a plan's folder that cannot be listed (chmod 000 on execution/feedbacks, execution/ or subplans/) "
-    "is silently taken as empty: engine/sources.py SourceReader._list returns value None with fingerprint "
-    "'error:unreadable' on EACCES, and nodes/graph.py (_files/_dirs, compute_scan, compute_feedback) read None "
-    "as 'no files' without an unreadable_file warning — an approved achievement becomes current again, "
-    "silently")
+    "BUG: a subplans/ folder that cannot be listed (chmod 000) is silently taken as empty: "
+    "engine/sources.py gives dir:<D>/subplans the value {error: unreadable}, but nodes/graph.py compute_scan "
+    "reads it through _files() as 'no files' and no node turns it into an unreadable_file warning (ad2ac6d "
+    "did that for execution/ and execution/feedbacks in compute_feedback only) — every SUBPLAN of the plan "
+    "vanishes silently and the current achievement falls back to no_subplan")
 
 
-@pytest.mark.xfail(strict=True, reason=UNREADABLE_DIR_BUG)
-@pytest.mark.parametrize("folder", ["execution/feedbacks", "execution", "subplans"])
+# execution/ and execution/feedbacks: regressions (fixed in ad2ac6d), an approval silently vanished
+@pytest.mark.parametrize("folder", ["execution/feedbacks", "execution", pytest.param(
+    "subplans", marks=pytest.mark.xfail(strict=True, reason=UNREADABLE_DIR_BUG))])
 def test_unreadable_folder_is_reported_not_taken_as_empty(tmp_path, as_user, folder):
     root = workspace(tmp_path)
     d = root / _three_achievements(root)
@@ -284,14 +285,8 @@ def test_plan_names_that_are_folders_or_dangling_links(tmp_path):
         assert p["plan_state"] != "plan_complete"
 
 
-NON_UTF8_NAME_BUG = (
-    "BUG: a file or folder name that is not UTF-8 anywhere under a plan root makes every command exit 3: "
-    "engine/sources.py SourceReader._list stores os.scandir names (surrogate-escaped str) in the listing and "
-    "engine/fingerprint.py of_value encodes the canonical JSON with strict 'utf-8' -> UnicodeEncodeError "
-    "('surrogates not allowed'), which nothing catches")
-
-
-@pytest.mark.xfail(strict=True, reason=NON_UTF8_NAME_BUG)
+# Regression (fixed in ad2ac6d): a name that is not UTF-8 anywhere under a plan root made every command
+# exit 3 — the listing's surrogate-escaped names failed strict UTF-8 encoding when fingerprinted.
 @pytest.mark.parametrize("where", ["PLAN name", "unrelated file name", "folder name"])
 def test_file_names_that_are_not_utf8(tmp_path, where):
     """A name that is not UTF-8 (a Latin-1 é): no crash; the good plan is unharmed."""
@@ -335,13 +330,9 @@ PARALLEL_CASES = {
     "deps-not-a-list": json.dumps({"achievements": [{"achievement_id": "0.2", "dependencies": "0.1"}]}).encode(),
     "deep-nesting": b"[" * 100000 + b"]" * 100000,
 }
-DEEP_JSON_BUG = ("BUG: nodes/parallel.py parse_parallel catches only ValueError from json.loads; a deeply "
-                 "nested parallel.json raises RecursionError, compute_parallel fails and every command exits 3 "
-                 "('computing parallel:… failed: RecursionError … This is a bug in promptgen')")
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=DEEP_JSON_BUG))
-                                  if c == "deep-nesting" else c for c in sorted(PARALLEL_CASES)])
+# "deep-nesting" is a regression test (fixed in ad2ac6d): json.loads raised RecursionError, which
+# nodes/parallel.py did not catch, and every command exited 3.
+@pytest.mark.parametrize("case", sorted(PARALLEL_CASES))
 def test_invalid_parallel_json_falls_back_to_plan_order(tmp_path, case):
     root = workspace(tmp_path)
     d = _three_achievements(root)
@@ -499,16 +490,9 @@ def test_files_deleted_and_renamed_during_builds(tmp_path, record_property):
 
 
 # -- symlinks ----------------------------------------------------------------------------------
-SYMLINK_DIR_BUG = (
-    "BUG: plan discovery follows symbolic links to folders inside the workspace with no cycle check: "
-    "engine/sources.py SourceReader._entry_type reports an in-root symlink to a directory as 'd', and "
-    "nodes/graph.py compute_walk emits a walk: node for every 'd' entry, so `self -> .` lists the plan 41 "
-    "times (until the kernel's ELOOP at 40 links), two such links never finish (2^40 walks), and an alias "
-    "link lists a plan twice (then `next @X` is ambiguous). Fix: do not descend into symlinked folders, or "
-    "keep a set of visited real paths")
-
-
-@pytest.mark.xfail(strict=True, reason=SYMLINK_DIR_BUG)
+# Regressions (fixed in ad2ac6d): discovery walked through links to folders with no cycle check —
+# `self -> .` listed a plan 41 times (until ELOOP), two such links never finished (2^40 walks), an
+# alias listed a plan twice and made `next @X` ambiguous.
 def test_symlink_loop_lists_each_plan_once(tmp_path):
     root = workspace(tmp_path)
     add_plan(root, "LOOPY", ("0.1",))
@@ -520,11 +504,10 @@ def test_symlink_loop_lists_each_plan_once(tmp_path):
     assert sorted(features) == ["GOOD", "LOOPY"], f"plans listed: {features}"
 
 
-@pytest.mark.xfail(strict=True, reason=SYMLINK_DIR_BUG)
 def test_symlink_loops_terminate_and_list_each_plan_once(tmp_path):
     """Several loops at once (self, parent, A<->B, a link to itself, a PLAN link to itself).
 
-    With the bug this never ends; the 8 s timeout keeps the xfail cheap."""
+    Before the fix this never ended; the short timeout makes a regression fail fast."""
     root = workspace(tmp_path)
     plans = root / "work-space/plans"
     add_plan(root, "LOOPY", ("0.1",))
@@ -560,7 +543,6 @@ def test_links_that_loop_on_themselves_are_harmless(tmp_path):
     assert st.out == clean_status(root).out
 
 
-@pytest.mark.xfail(strict=True, reason=SYMLINK_DIR_BUG)
 def test_symlink_to_another_plan_folder_inside_the_workspace(tmp_path):
     """A link inside the workspace to another plan folder: the plan is listed once, @GOOD still works."""
     root = workspace(tmp_path)
