@@ -178,8 +178,9 @@ def compute_scan(param: JSON, values: list[JSON]) -> list[NodeSpec]:
                                      ("archive" if where == "archive" else "flat")})
         out.append(NodeSpec(f"plan:{pf}", "plan", (f"file:{pf}",),
                             {"plan_file": pf, "feature": feature, "folder": folder}))
+        unlisted = [base for where, base, listing in places if isinstance(listing, dict)]
         out.append(NodeSpec(f"subplans:{pf}", "subplans", tuple(f"file:{s['path']}" for s in subs),
-                            {"files": subs}))
+                            {"files": subs, "unreadable": unlisted} if unlisted else {"files": subs}))
         out.append(NodeSpec(f"executions:{pf}", "executions", tuple(f"file:{e['path']}" for e in exes),
                             {"files": exes}))
         siblings = tuple(f"plan:{layout.join(folder, other)}" for other in plans if other != name)
@@ -219,6 +220,8 @@ def compute_plan(param: JSON, values: list[JSON]) -> JSON:
 
 def compute_subplans(param: JSON, values: list[JSON]) -> JSON:
     files, warns = [], []
+    for folder in param.get("unreadable", ()):  # a folder that cannot be listed is not an empty one
+        warns.append(unreadable(folder, "unreadable"))
     for meta, value in zip(param["files"], values):
         text = _text(value)
         f = dict(meta)

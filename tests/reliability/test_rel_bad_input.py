@@ -227,17 +227,9 @@ def test_unreadable_file_chmod_000(tmp_path, as_user, which):
     assert st.out == clean_status(root).out
 
 
-UNREADABLE_DIR_BUG = (
-    "BUG: a subplans/ folder that cannot be listed (chmod 000) is silently taken as empty: "
-    "engine/sources.py gives dir:<D>/subplans the value {error: unreadable}, but nodes/graph.py compute_scan "
-    "reads it through _files() as 'no files' and no node turns it into an unreadable_file warning (ad2ac6d "
-    "did that for execution/ and execution/feedbacks in compute_feedback only) — every SUBPLAN of the plan "
-    "vanishes silently and the current achievement falls back to no_subplan")
-
-
-# execution/ and execution/feedbacks: regressions (fixed in ad2ac6d), an approval silently vanished
-@pytest.mark.parametrize("folder", ["execution/feedbacks", "execution", pytest.param(
-    "subplans", marks=pytest.mark.xfail(strict=True, reason=UNREADABLE_DIR_BUG))])
+# regressions: an approval (execution/, execution/feedbacks, fixed in ad2ac6d) or every SUBPLAN
+# (subplans/) silently vanished when its folder could not be listed
+@pytest.mark.parametrize("folder", ["execution/feedbacks", "execution", "subplans"])
 def test_unreadable_folder_is_reported_not_taken_as_empty(tmp_path, as_user, folder):
     root = workspace(tmp_path)
     d = root / _three_achievements(root)
