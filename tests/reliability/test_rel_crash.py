@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -31,7 +32,10 @@ TRIALS_PER_SHARD = 10
 def cold_build_seconds(root: Path) -> float:
     """Wall time of a cold `promptgen build` of this workspace (fresh store), the kill window."""
     store = fresh_store("cold")
-    r = cli("build", "--workspace", root, "--store", store)
+    try:
+        r = cli("build", "--workspace", root, "--store", store)
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
     assert r.code == 0, str(r)
     return max(r.seconds, 0.15)
 
