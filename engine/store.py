@@ -169,6 +169,9 @@ class Store:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise StoreDamaged(f"unreadable ({exc})") from exc
+        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+            conn.close()  # empty: a first build is creating it right now (or an empty file)
+            raise StoreUnavailable(f"nothing recorded in {path} yet")
         if version != SCHEMA_VERSION:
             conn.close()
             raise StoreDamaged(f"from schema version {version} (this promptgen uses {SCHEMA_VERSION})")

@@ -230,14 +230,7 @@ def test_metrics_count_every_concurrent_run_exactly_once(tmp_path):
     assert _total_calls(root) - before == runs
 
 
-EMPTY_STORE_BUG = (
-    "BUG: engine/store.py Store.open_readonly calls a store with user_version 0 'damaged' even when it has no "
-    "tables — i.e. a store that a first build is creating right now (SQLite creates the file before the schema "
-    "transaction commits) or an empty file. graph/stats/metrics then warn 'the store … is damaged (from schema "
-    "version 0 …)'; they should say that nothing is recorded yet (StoreUnavailable)")
-
-
-@pytest.mark.xfail(strict=True, reason=EMPTY_STORE_BUG)
+# regression: a reader called a store that a first build is creating "damaged (schema version 0)"
 @pytest.mark.parametrize("how", ["empty file", "fresh sqlite file"])
 def test_a_store_being_created_is_not_called_damaged(tmp_path, how):
     """What a reader sees while the first build creates the store: an empty or schema-less database."""
@@ -259,7 +252,6 @@ def test_read_only_verbs_racing_with_the_first_build(tmp_path):
     """stats / metrics / graph while the very first build creates the store: no crash, no damage."""
     root = tmp_path / "ws"
     _workspace(root, seed=91)
-    known = 0
     for round_ in range(3):
         cli("clean", "--workspace", root)
         verbs = [["build"], ["stats", "--json"], ["metrics"], ["graph", "--explain"], ["status", "--json"],
@@ -269,13 +261,8 @@ def test_read_only_verbs_racing_with_the_first_build(tmp_path):
             out, err = p.communicate(timeout=180)
             ctx = f"round {round_}: promptgen {' '.join(v)} -> {p.returncode}\n{out[-2000:]}\n{err}"
             assert "Traceback" not in out + err and "internal error" not in err, ctx
-            if v[0] in ("stats", "metrics", "graph") and "damaged (from schema version 0 " in err:
-                known += 1  # a reader between file creation and schema commit: EMPTY_STORE_BUG
-            else:
-                assert "damaged" not in err and "discarding" not in err, ctx
+            assert "damaged" not in err and "discarding" not in err, ctx
             # a reader that comes before the first commit is told to build first (exit 2)
             assert p.returncode in ((0, 2) if v[0] in ("stats", "metrics", "graph") else (0,)), ctx
         got = cli("status", "--json", "--workspace", root)
         assert got.out == clean_status(root).out and got.err == "", str(got)
-    if known:
-        pytest.xfail(EMPTY_STORE_BUG)
