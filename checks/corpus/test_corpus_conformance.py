@@ -9,9 +9,9 @@ For every plan of ``expected.json`` it compares ``plan_state``, the current
 achievement (number and state), every declared achievement's number and state
 in plan order, and the sorted ``available`` list — titles and warnings are not
 part of the reference. The workspace is copied to a temporary folder first
-(the corpus is read-only). Two drivers build the graph: the clean-build
-evaluator of ``tests/nodes`` (always) and the real engine
-(``promptgen.engine.build.build``) when it can be imported.
+(the corpus is read-only). The graph is built clean, in memory, by the engine
+(``promptgen.engine.build.build``); ``test_cli_status_json.py`` checks the same
+answers through the installed command, cold and warm.
 
 A reference answer we believe is wrong under the spec is recorded in
 ``nodes/CORPUS_NOTES.md`` and listed in ``XFAIL`` below with the reason.
@@ -22,14 +22,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "nodes"))
 
 #: plan_file -> reason, for reference answers recorded as wrong in nodes/CORPUS_NOTES.md.
 XFAIL: dict[str, str] = {}
@@ -56,17 +54,8 @@ def _expected() -> list[dict]:
     return json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))["plans"]
 
 
-def _build_evaluator(root: Path) -> dict[str, Any]:
-    import nodes_testlib
-
-    return nodes_testlib.build_values(root)
-
-
 def _build_engine(root: Path) -> dict[str, Any]:
-    try:
-        from promptgen.engine.build import build
-    except Exception as exc:  # noqa: BLE001 - the engine may not be there yet
-        pytest.skip(f"promptgen.engine.build is not importable: {exc}")
+    from promptgen.engine.build import build
     from promptgen.nodes import api
 
     cfg = api.load_config(root)
@@ -74,7 +63,7 @@ def _build_engine(root: Path) -> dict[str, Any]:
     return {k: result.values[k] for k in result.values}
 
 
-DRIVERS: dict[str, Callable[[Path], dict[str, Any]]] = {"evaluator": _build_evaluator, "engine": _build_engine}
+DRIVERS: dict[str, Callable[[Path], dict[str, Any]]] = {"engine": _build_engine}
 
 
 @pytest.fixture(scope="module")
