@@ -132,6 +132,26 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
     return Built(outcome, reports_of(outcome.result))
 
 
+def on_wait(pid: Optional[int]) -> None:
+    """Told that another process holds the build lock: say who, then wait."""
+    from .output import info
+
+    who = f"process {pid}" if pid else "another promptgen process"
+    info(f"promptgen: waiting for {who} to finish its build…")
+
+
+def build_for(ns: Any, *, force: bool = False) -> tuple[Workspace, Built]:
+    """What build, next and status share: find the workspace, build it (waiting
+    for another build unless --no-wait, saying whose), print the store's warnings."""
+    from .output import warn
+
+    ws = locate(ns.workspace, ns.plan_root, ns.store)
+    built = build(ws, force=force, wait=not ns.no_wait, on_wait=on_wait)
+    for w in built.outcome.warnings:
+        warn(w)
+    return ws, built
+
+
 def _prompt_metrics(result, reports: list[dict[str, Any]]) -> list[metrics.Increment]:
     """promptgen_prompt_generation_*: one per plan prompt, generated or served from cache."""
     state_of = {f"prompt:{r['plan_file']}": (r.get("current") or {}).get("state") or r["plan_state"] for r in reports}

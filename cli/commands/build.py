@@ -8,24 +8,15 @@ import sys
 from promptgen.nodes.selection import select
 
 from .. import exitcodes
-from ..output import info, warn
-from ..workspace import build, build_json, locate, summary_line
+from ..workspace import build_for, build_json, summary_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
     import argparse
 
 
-def on_wait(pid: int | None) -> None:
-    who = f"process {pid}" if pid else "another promptgen process"
-    info(f"promptgen: waiting for {who} to finish its build…")
-
-
 def run(ns: argparse.Namespace) -> int:
-    ws = locate(ns.workspace, ns.plan_root, ns.store)
-    built = build(ws, force=ns.force, wait=not ns.no_wait, on_wait=on_wait)
-    for w in built.outcome.warnings:
-        warn(w)
+    ws, built = build_for(ns, force=ns.force)
     chosen = [select(built.reports, p, ws.root, os.getcwd()) for p in ns.plans]
     if ns.json:
         # stdout stays one JSON document: the timings go inside it, not after it

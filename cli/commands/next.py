@@ -9,8 +9,7 @@ from promptgen.nodes.selection import SelectionError, select
 
 from .. import exitcodes
 from ..output import info, warn
-from ..workspace import build, format_warning, locate
-from .build import on_wait
+from ..workspace import build_for, format_warning
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
@@ -18,10 +17,7 @@ if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
 
 
 def run(ns: argparse.Namespace) -> int:
-    ws = locate(ns.workspace, ns.plan_root, ns.store)
-    built = build(ws, wait=not ns.no_wait, on_wait=on_wait)
-    for w in built.outcome.warnings:
-        warn(w)
+    ws, built = build_for(ns)
     plan = select(built.reports, ns.plan, ws.root, os.getcwd())
     for w in plan["warnings"]:
         warn(format_warning(w))

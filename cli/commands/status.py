@@ -6,9 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..output import console, warn
-from ..workspace import build, format_warning, locate
-from .build import on_wait
+from ..output import console
+from ..workspace import build_for, format_warning
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
@@ -18,10 +17,7 @@ if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
 def run(ns: argparse.Namespace) -> int:
     from promptgen.nodes import api
 
-    ws = locate(ns.workspace, ns.plan_root, ns.store)
-    built = build(ws, wait=not ns.no_wait, on_wait=on_wait)
-    for w in built.outcome.warnings:
-        warn(w)
+    ws, built = build_for(ns)
     if ns.json:
         doc = api.status_document(Path(ws.root), built.reports)
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")

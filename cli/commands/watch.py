@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 
 from ..output import console, warn
-from ..workspace import build, locate
-from .build import on_wait
+from ..workspace import build, locate, on_wait
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
