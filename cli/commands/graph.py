@@ -49,6 +49,11 @@ def _export(store, ns: argparse.Namespace) -> int:
 
     prev = store.load()
     g = graph.digraph({k: t.spec for k, t in prev.traces.items()})
+    for key, trace in prev.traces.items():  # what each node is, as the last build left it
+        g.nodes[key].update(rule_version=trace.rule_version, fingerprint=trace.fingerprint)
+    for key, rec in prev.sources.items():
+        if key in g:
+            g.nodes[key]["fingerprint"] = rec.fingerprint
     if ns.node:
         keep = {n for n in g if ns.node in n}
         if not keep:
