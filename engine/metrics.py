@@ -9,7 +9,6 @@ imports prometheus_client.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 # typing imports re (~10 ms): this module is on the no-op path, so types are
 # for checkers only.
 TYPE_CHECKING = False
@@ -48,6 +47,8 @@ def buckets_for(name: str) -> tuple[float, ...]:
 
 def bucket_index(bounds: tuple[float, ...], value: float) -> int:
     """Index of the first bucket whose upper bound is ≥ value (len(bounds) = +Inf)."""
+    from bisect import bisect_left  # only folding needs it; the no-op path imports this module
+
     return bisect_left(bounds, value)
 
 
