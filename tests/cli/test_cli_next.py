@@ -15,12 +15,10 @@ from cli_testlib import (BLOCKED_PLAN, DEMO_DIR, DEMO_PLAN, DEMO_STATES, DRAFT_P
 # a demo copy shared by the read-only tests of this module (each xdist worker has its own)
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory, promptgen_exe) -> Path:
-    ws = copy_demo(tmp_path_factory.mktemp("next") / "ws")
-    r = run(promptgen_exe, ["build"], ws)
-    assert r.code == 0, str(r)
-    return ws
+@pytest.fixture
+def shared(ro_warm: Path) -> Path:
+    """conftest's read-only built demo, under this module's name for it."""
+    return ro_warm
 
 
 @pytest.fixture(scope="module")
