@@ -27,17 +27,12 @@ SNAPSHOT_FORMAT = "1"
 
 def find_root(workspace: Optional[str]) -> Optional[str]:
     """``--workspace`` or the nearest ancestor of the cwd containing ``work-space/``."""
+    from promptgen.nodes.root import find_workspace_root, is_workspace
+
     if workspace:
         root = os.path.abspath(workspace)
-        return root if os.path.isdir(os.path.join(root, "work-space")) else None
-    here = os.getcwd()
-    while True:
-        if os.path.isdir(os.path.join(here, "work-space")):
-            return here
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
+        return root if is_workspace(root) else None
+    return find_workspace_root(os.getcwd())
 
 
 def store_dir(root: str, store: Optional[str] = None) -> str:

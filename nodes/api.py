@@ -18,9 +18,10 @@ from promptgen.engine.spec import JSON, NodeSpec, Rule
 
 from . import graph, layout, prompts
 from . import numbers as num
+from . import root as root_mod
 from . import state_machine as sm
 
-WORKSPACE_DIR = "work-space"
+WORKSPACE_DIR = root_mod.WORKSPACE_DIR
 CONFIG_FILE = "promptgen.toml"
 DEFAULT_PLAN_ROOTS = ("work-space/plans",)
 DEFAULT_TEMPLATES_DIR = ".promptgen/templates"
@@ -46,13 +47,8 @@ class WorkspaceConfig:
 # -- workspace and configuration ------------------------------------------------------
 def find_workspace_root(start: Path) -> Optional[Path]:
     """The nearest ancestor of ``start`` (itself included) that contains ``work-space/``."""
-    p = Path(start).absolute()
-    if p.is_file():
-        p = p.parent
-    for candidate in (p, *p.parents):
-        if (candidate / WORKSPACE_DIR).is_dir():
-            return candidate
-    return None
+    found = root_mod.find_workspace_root(str(start))
+    return None if found is None else Path(found)
 
 
 def _relative(root: Path, value: object, what: str) -> str:
