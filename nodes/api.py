@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping, Optional, Sequence
 
 from promptgen.engine.spec import JSON, NodeSpec, Rule
 
@@ -20,6 +19,10 @@ from . import graph, layout, prompts
 from . import numbers as num
 from . import root as root_mod
 from . import state_machine as sm
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional, Sequence
 
 WORKSPACE_DIR = root_mod.WORKSPACE_DIR
 CONFIG_FILE = "promptgen.toml"

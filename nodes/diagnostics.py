@@ -8,7 +8,9 @@ of the prompt can all show it, and scripts can filter on it.
 
 from __future__ import annotations
 
-from typing import Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 KINDS = (
     "duplicate_achievement",

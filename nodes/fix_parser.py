@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import re
 import textwrap
-from typing import Optional
 
 from . import lazyre
 from .textutil import Doc, clean_title, scan, truncate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 _RE_NUMBERED_TITLE = lazyre.compile(r"^(?:issue\s*)?#?\d+[.):]?\s*", re.IGNORECASE)
 _RE_LEADING_NUMBER = lazyre.compile(r"^(?:issue\s*)?#?\d", re.IGNORECASE)

@@ -50,7 +50,6 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
 
 from promptgen.engine import fingerprint
 from promptgen.engine.spec import JSON, NodeSpec, Rule
@@ -64,6 +63,10 @@ from .plan_parser import parse_plan
 from .status import is_complete, stated_hours
 from .subplan_parser import objective_and_approach, planned_executions
 from .textutil import scan
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 _LISTING_TYPES_DIR = "d"
 _LISTING_TYPES_FILE = "f"

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Optional
 
 from . import lazyre
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: Folder names that plan discovery never enters.
 DISCOVERY_SKIP = frozenset({"documentation", "archive", "subplans", "execution", "feedbacks"})

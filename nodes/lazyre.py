@@ -10,7 +10,10 @@ each pattern compiles when it is first used, once per process.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator, Optional
 
 
 class LazyPattern:

@@ -9,9 +9,12 @@ reported as ambiguous instead of being guessed (defect 8 of the old script).
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
 
 from . import lazyre
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterable, Optional
 
 #: A number as written in a PLAN: two or three dot-separated integers, not part
 #: of a longer dotted run (``1.2.3.4`` is not an achievement number).

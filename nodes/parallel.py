@@ -13,10 +13,13 @@ plan does not declare is ignored with a warning and the rest still holds.
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 from . import numbers as num
 from .diagnostics import warning
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: Names read in this order; the first that exists in the plan folder is used.
 FILE_NAMES = ("parallel.json", "PARALLEL-EXECUTION-ANALYSIS.json", "parallel-execution.json", "parallel_analysis.json")

@@ -22,12 +22,15 @@ Why it is written this way (spec §2):
 from __future__ import annotations
 
 import bisect
-from typing import Optional
 
 from . import lazyre
 from . import numbers as num
 from .diagnostics import warning
 from .textutil import Doc, clean_title, scan, section_end
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 _NUM = r"(" + num.NUMBER_PATTERN + r")"
 #: ``### Achievement N.M: Title`` (any level; bold around the words tolerated).

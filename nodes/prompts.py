@@ -25,11 +25,14 @@ import shlex
 from functools import lru_cache
 from pathlib import Path
 from string import Template
-from typing import Optional
 
 from promptgen.engine import fingerprint
 
 from . import lazyre
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 _RE_BACKTICKS = lazyre.compile(r"`{3,}")
 _TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

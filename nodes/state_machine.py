@@ -17,12 +17,15 @@ leaves its value, and therefore the rendered prompt, untouched.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
 
 from . import layout
 from . import numbers as num
 from .diagnostics import dedupe, unreadable, warning
 from .parallel import validate_parallel
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Sequence
 
 #: Achievement states, in the order of spec §4.
 APPROVED = "approved"

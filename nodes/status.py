@@ -15,10 +15,13 @@ The header also often states hours ("**Estimated Effort**: 3-4 hours",
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from . import lazyre
 from .textutil import lstrip_decorations, normalize_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 _RE_STATUS = lazyre.compile(r"^[ \t]*(?:[-*+][ \t]+)?\*\*Status(?:\*\*[ \t]*:|:\*\*)(.*)$", re.MULTILINE)
 _RE_COMPLETE = lazyre.compile(r"completed?\b", re.IGNORECASE)

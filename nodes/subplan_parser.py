@@ -10,10 +10,13 @@ the executing agent reads the design, not the whole history.
 
 from __future__ import annotations
 
-from typing import Optional
 
 from . import lazyre
 from .textutil import Doc, find_heading, scan, section_end, truncate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: ``NN_MM`` inside ``NN_MM``, ``EXECUTION_TASK_NN_MM`` or ``EXECUTION_TASK_F_NN_MM``
 #: (a following ``_V2``-style suffix is allowed, a following ``_<digit>`` is not).

@@ -9,9 +9,12 @@ their cost proportional to the size of the text.
 from __future__ import annotations
 
 import unicodedata
-from typing import Optional
 
 from . import lazyre
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 _RE_HEADING = lazyre.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _RE_FENCE = lazyre.compile(r"^[ \t]*(`{3,}|~{3,})")
