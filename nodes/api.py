@@ -10,19 +10,21 @@ Nothing here prints, exits or touches the terminal.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-
-from promptgen.engine.spec import JSON, NodeSpec, Rule
 
 from . import graph, layout, prompts
 from . import numbers as num
 from . import root as root_mod
 from . import state_machine as sm
 
+# typing, dataclasses and pathlib are not imported at run time: every build
+# imports this module, and those three cost more than the rest of it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Mapping, Optional, Sequence
+    from typing import Any, Mapping, Optional, Sequence, Union
+
+    from promptgen.engine.spec import JSON, NodeSpec, Rule
+
+    PathArg = Union[str, "os.PathLike[str]"]
 
 WORKSPACE_DIR = root_mod.WORKSPACE_DIR
 CONFIG_FILE = "promptgen.toml"
@@ -40,56 +42,94 @@ class ConfigError(Exception):
 from .selection import SelectionError, select  # noqa: E402  (SelectionError is part of the API)
 
 
-@dataclass(frozen=True)
 class WorkspaceConfig:
-    root: Path
-    plan_roots: tuple[str, ...] = DEFAULT_PLAN_ROOTS
-    templates_dir: str = DEFAULT_TEMPLATES_DIR
+    """Where a workspace is and what it configures; immutable.
+
+    ``root`` is the absolute path of the workspace folder (a str; a path-like
+    given to the constructor is converted).
+    """
+
+    __slots__ = ("root", "plan_roots", "templates_dir")
+
+    root: str
+    plan_roots: tuple[str, ...]
+    templates_dir: str
+
+    def __init__(self, root: PathArg, plan_roots: tuple[str, ...] = DEFAULT_PLAN_ROOTS,
+                 templates_dir: str = DEFAULT_TEMPLATES_DIR) -> None:
+        object.__setattr__(self, "root", os.path.abspath(os.fspath(root)))
+        object.__setattr__(self, "plan_roots", plan_roots)
+        object.__setattr__(self, "templates_dir", templates_dir)
+
+    def _fields(self) -> tuple:
+        return (self.root, self.plan_roots, self.templates_dir)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(root={self.root!r}, plan_roots={self.plan_roots!r}, "
+                f"templates_dir={self.templates_dir!r})")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: a WorkspaceConfig is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: a WorkspaceConfig is immutable")
 
 
 # -- workspace and configuration ------------------------------------------------------
-def find_workspace_root(start: Path) -> Optional[Path]:
+def find_workspace_root(start: PathArg) -> Optional[str]:
     """The nearest ancestor of ``start`` (itself included) that contains ``work-space/``."""
-    found = root_mod.find_workspace_root(str(start))
-    return None if found is None else Path(found)
+    return root_mod.find_workspace_root(os.fspath(start))
 
 
-def _relative(root: Path, value: object, what: str) -> str:
+def _relative(root: PathArg, value: object, what: str) -> str:
     """A workspace-relative ``/`` path, or ConfigError saying how to fix it."""
     example = 'e.g. "work-space/backlog-plans"'
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{what}: expected a non-empty string path relative to the workspace root ({example})")
     raw = value.strip().replace("\\", "/")
     if os.path.isabs(raw):
-        try:
-            raw = Path(raw).resolve().relative_to(Path(root).resolve()).as_posix()
-        except ValueError:
-            raise ConfigError(f"{what}: {value!r} is outside the workspace {root}; "
-                              f"use a path inside it, relative to the root ({example})") from None
-    parts = [p for p in PurePosixPath(raw).parts if p not in ("", ".")]
+        real, base = os.path.realpath(raw), os.path.realpath(root)
+        if real == base:
+            raw = "."
+        elif real.startswith(base if base.endswith("/") else base + "/"):
+            raw = real[len(base):].lstrip("/")
+        else:
+            raise ConfigError(f"{what}: {value!r} is outside the workspace {os.fspath(root)}; "
+                              f"use a path inside it, relative to the root ({example})")
+    parts = [p for p in raw.split("/") if p not in ("", ".")]
     if not parts or ".." in parts:
         raise ConfigError(f"{what}: {value!r} must name a folder inside the workspace, "
                           f"relative to its root, without '..' ({example})")
     return "/".join(parts)
 
 
-def load_config(root: Path, extra_plan_roots: Sequence[str] = ()) -> WorkspaceConfig:
+def load_config(root: PathArg, extra_plan_roots: Sequence[str] = ()) -> WorkspaceConfig:
     """The configuration of the workspace at ``root``.
 
     Reads the optional ``promptgen.toml`` at the root (``plan_roots = [...]``,
     ``templates_dir = "..."``), then adds ``extra_plan_roots`` (e.g. from the
     command line). Raises :class:`ConfigError` with a message that says how to
-    fix the file.
+    fix the file. ``root`` is a str or a path-like; the configuration holds it
+    as an absolute str.
     """
-    root = Path(root)
+    root = os.path.abspath(os.fspath(root))
     plan_roots: list[str] = list(DEFAULT_PLAN_ROOTS)
     templates_dir = DEFAULT_TEMPLATES_DIR
-    cfg_path = root / CONFIG_FILE
-    if cfg_path.is_file():
+    cfg_path = os.path.join(root, CONFIG_FILE)
+    if os.path.isfile(cfg_path):
         import tomllib  # only when there is a config file: ~3 ms to import
 
         try:
-            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+            with open(cfg_path, encoding="utf-8") as f:
+                data = tomllib.loads(f.read())
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{CONFIG_FILE}: not valid TOML ({exc}); fix the syntax, e.g. "
                               f'plan_roots = ["work-space/plans", "work-space/backlog-plans"]') from None
@@ -163,22 +203,23 @@ def plan_reports(values: Mapping[str, JSON]) -> list[dict]:
     return reports
 
 
-def status_document(root: Path, reports: Sequence[Mapping[str, Any]]) -> dict:
+def status_document(root: PathArg, reports: Sequence[Mapping[str, Any]]) -> dict:
     """The ``promptgen status --json`` object (spec §8)."""
     return {
-        "workspace": str(Path(root).absolute()),
+        "workspace": os.path.abspath(os.fspath(root)),
         "plans": [{k: r[k] for k in STATUS_FIELDS} for r in sorted(reports, key=lambda r: r["plan_file"])],
     }
 
 
 # -- selection ---------------------------------------------------------------------------
-def select_plan(reports: Sequence[dict], selector: str, *, root: Optional[Path] = None,
-                cwd: Optional[Path] = None) -> dict:
+def select_plan(reports: Sequence[dict], selector: str, *, root: Optional[PathArg] = None,
+                cwd: Optional[PathArg] = None) -> dict:
     """The report a selector names: ``@X`` (spec §1) or a path to a PLAN file.
 
     See :mod:`.selection` (shared with the CLI's no-op fast path).
     """
-    return select(reports, selector, None if root is None else str(root), None if cwd is None else str(cwd))
+    return select(reports, selector, None if root is None else os.fspath(root),
+                  None if cwd is None else os.fspath(cwd))
 
 
 def _sibling_plans(values: Mapping[str, JSON], folder: str, plan_file: str) -> list[dict]:

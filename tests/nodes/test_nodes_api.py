@@ -15,9 +15,9 @@ def test_find_workspace_root(tmp_path: Path) -> None:
     ws_root = tmp_path / "repo"
     (ws_root / "work-space" / "plans" / "X").mkdir(parents=True)
     write(ws_root, "work-space/plans/X/PLAN_X.md", "")
-    assert api.find_workspace_root(ws_root / "work-space" / "plans" / "X") == ws_root
-    assert api.find_workspace_root(ws_root / "work-space" / "plans" / "X" / "PLAN_X.md") == ws_root
-    assert api.find_workspace_root(ws_root) == ws_root
+    assert api.find_workspace_root(ws_root / "work-space" / "plans" / "X") == str(ws_root)
+    assert api.find_workspace_root(ws_root / "work-space" / "plans" / "X" / "PLAN_X.md") == str(ws_root)
+    assert api.find_workspace_root(str(ws_root)) == str(ws_root)  # a str or any path-like
     lonely = tmp_path / "elsewhere" / "deep"
     lonely.mkdir(parents=True)
     if not any((p / "work-space").is_dir() for p in tmp_path.parents):
@@ -26,8 +26,41 @@ def test_find_workspace_root(tmp_path: Path) -> None:
 
 def test_default_config(tmp_path: Path) -> None:
     cfg = api.load_config(tmp_path)
-    assert cfg == api.WorkspaceConfig(root=tmp_path)
+    assert cfg == api.WorkspaceConfig(root=tmp_path) == api.load_config(str(tmp_path))
+    assert cfg.root == str(tmp_path) and isinstance(cfg.root, str)
     assert cfg.plan_roots == ("work-space/plans",) and cfg.templates_dir == ".promptgen/templates"
+
+
+def test_config_is_a_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = api.WorkspaceConfig(str(tmp_path), ("a",), "t")
+    assert cfg == api.WorkspaceConfig(root=tmp_path, plan_roots=("a",), templates_dir="t")
+    assert cfg != api.WorkspaceConfig(root=tmp_path) and cfg != (str(tmp_path), ("a",), "t")
+    assert hash(cfg) == hash(api.WorkspaceConfig(tmp_path, ("a",), "t"))
+    assert repr(cfg) == f"WorkspaceConfig(root={str(tmp_path)!r}, plan_roots=('a',), templates_dir='t')"
+    with pytest.raises(AttributeError):
+        cfg.root = "/elsewhere"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        cfg.other = 1  # type: ignore[attr-defined]
+    monkeypatch.chdir(tmp_path)
+    assert api.load_config(".").root == str(tmp_path)  # held as an absolute path
+
+
+def test_absolute_plan_roots_resolve_inside_the_workspace(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    (real / "work-space" / "deep").mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    cfg = api.load_config(link, [str(real / "work-space" / "deep") + "/", str(link / "work-space/./x")])
+    assert cfg.plan_roots == ("work-space/plans", "work-space/deep", "work-space/x")
+    for outside, needle in ((str(tmp_path), "outside the workspace"), (str(real), "must name a folder"),
+                            ("/", "outside the workspace")):
+        with pytest.raises(api.ConfigError) as exc:
+            api.load_config(link, [outside])
+        assert needle in str(exc.value)
+    with pytest.raises(api.ConfigError) as exc:
+        api.load_config(real, [str(tmp_path / "realm")])  # a sibling sharing the prefix is outside
+    assert str(exc.value) == (f"plan root: {str(tmp_path / 'realm')!r} is outside the workspace {real}; "
+                              f'use a path inside it, relative to the root (e.g. "work-space/backlog-plans")')
 
 
 def test_config_file_and_extra_roots(tmp_path: Path) -> None:
