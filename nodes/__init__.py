@@ -16,6 +16,7 @@ Layout (one concept per module):
 * :mod:`.fix_parser` — the reviewer's issues in a ``FIX_T.md``
 * :mod:`.parallel` — ``parallel.json`` dependencies and their validation
 * :mod:`.layout` — where files live and how they are named
+* :mod:`.states` — the state names and the template each state's prompt uses
 * :mod:`.state_machine` — achievement and plan states, warnings, statistics
 * :mod:`.prompts` — built-in templates and rendering
 * :mod:`.graph` — the engine nodes (rules and expanders)

@@ -9,7 +9,6 @@ reported as ambiguous instead of being guessed (defect 8 of the old script).
 
 from __future__ import annotations
 
-
 from . import lazyre
 
 TYPE_CHECKING = False

@@ -21,10 +21,8 @@ parallel_path problem``.
 
 from __future__ import annotations
 
-import shlex
+import os
 from functools import lru_cache
-from pathlib import Path
-from string import Template
 
 from promptgen.engine import fingerprint
 
@@ -35,7 +33,7 @@ if TYPE_CHECKING:
     from typing import Optional
 
 _RE_BACKTICKS = lazyre.compile(r"`{3,}")
-_TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+_TEMPLATES_DIR = os.path.join(os.path.dirname(os.path.realpath(__file__)), "templates")
 
 _SEVERITY_LABEL = {"critical": "Critical", "minor": "Minor", None: "Issue"}
 
@@ -46,14 +44,15 @@ def builtin_text(name: str) -> str:
     """The built-in template ``<name>.md`` shipped in ``promptgen.nodes.templates``."""
     # read next to this module (the package data of promptgen.nodes.templates):
     # importlib.resources would cost more import time than every template read
-    return (_TEMPLATES_DIR / f"{name}.md").read_text(encoding="utf-8")
+    with open(os.path.join(_TEMPLATES_DIR, f"{name}.md"), encoding="utf-8") as f:
+        return f.read()
 
 
 @lru_cache(maxsize=1)
 def builtin_digest() -> str:
     """Hash of every built-in template: part of the template rule's version, so
     that editing a built-in text dirties the template nodes."""
-    from .state_machine import TEMPLATE_NAMES
+    from .states import TEMPLATE_NAMES
 
     text = "".join(f"{name}\0{builtin_text(name)}\0" for name in sorted(TEMPLATE_NAMES))
     return fingerprint.of_bytes(text.encode())[:12]
@@ -137,6 +136,8 @@ def warnings_block(warnings: list[dict]) -> str:
 # -- context -------------------------------------------------------------------------
 def context(state: dict) -> dict[str, str]:
     """The placeholder values for a state (all strings)."""
+    import shlex  # only when a prompt renders: not on the import path of a build
+
     feature = state["feature"]
     t = state.get("target") or {}
     # pasted into a shell: quote the selector; an explicitly targeted achievement
@@ -222,6 +223,8 @@ def context(state: dict) -> dict[str, str]:
 
 def render(state: dict, template: dict) -> str:
     """The prompt text: warnings first, then the template filled from the state."""
+    from string import Template  # only when a prompt renders: not on the import path of a build
+
     warns = list(state.get("warnings", []))
     if template.get("warning"):
         warns.append({"kind": "unreadable_file", "message": template["warning"], "path": template.get("path")})

@@ -10,7 +10,6 @@ the executing agent reads the design, not the whole history.
 
 from __future__ import annotations
 
-
 from . import lazyre
 from .textutil import Doc, find_heading, scan, section_end, truncate
 
