@@ -24,6 +24,10 @@ ARCHIVE = "archive"
 SUBPLANS = "subplans"
 EXECUTION = "execution"
 FEEDBACKS = "feedbacks"
+#: Dependency file names, read in this order: the first that exists in a plan
+#: folder is its ``parallel:`` file (the inventory picks it; :mod:`.parallel` reads it).
+PARALLEL_FILE_NAMES = ("parallel.json", "PARALLEL-EXECUTION-ANALYSIS.json", "parallel-execution.json",
+                       "parallel_analysis.json")
 
 _RE_FEEDBACK = lazyre.compile(r"^(APPROVED|FIX|SKIPPED)_(\d+)(_RESOLUTION)?\.md$")
 

@@ -12,17 +12,16 @@ plan does not declare is ignored with a warning and the rest still holds.
 
 from __future__ import annotations
 
-import json
-
 from . import numbers as num
 from .diagnostics import warning
+from .layout import PARALLEL_FILE_NAMES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
 #: Names read in this order; the first that exists in the plan folder is used.
-FILE_NAMES = ("parallel.json", "PARALLEL-EXECUTION-ANALYSIS.json", "parallel-execution.json", "parallel_analysis.json")
+FILE_NAMES = PARALLEL_FILE_NAMES
 
 
 def _as_number(value: object) -> Optional[str]:
@@ -33,6 +32,8 @@ def _as_number(value: object) -> Optional[str]:
 
 def parse_parallel(text: str) -> dict:
     """``{"entries": [{"id", "deps"}], "error": None}`` or ``{"entries": [], "error": msg}``."""
+    import json  # only when a parallel.json is parsed: the state machine imports this module too
+
     try:
         data = json.loads(text)
     except ValueError as exc:
