@@ -23,14 +23,16 @@ equal the values of a clean build of the same files.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Optional
 
 from . import explain as ex
 from . import fingerprint, schedule
 from .sources import DEFAULT_MAX_FILE_BYTES, SourceReader, SourceRecord
 from .spec import JSON, NodeSpec, Rule, is_source
 from .store import Commit, Previous, Store, StoreDamaged, Trace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator, Mapping, Optional
 
 
 class BuildError(Exception):
@@ -46,23 +48,29 @@ class NodeFailed(BuildError):
         super().__init__(f"computing {key} failed: {type(exc).__name__}: {exc}")
 
 
-@dataclass
 class BuildCounters:
-    nodes: int = 0
-    recomputed: int = 0
-    reused: int = 0
-    cut_off: int = 0
-    files_stat: int = 0
-    files_read: int = 0
-    files_hashed: int = 0
-    dirs_listed: int = 0
+    __slots__ = ("nodes", "recomputed", "reused", "cut_off", "files_stat", "files_read",
+                 "files_hashed", "dirs_listed")
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.recomputed = 0
+        self.reused = 0
+        self.cut_off = 0
+        self.files_stat = 0
+        self.files_read = 0
+        self.files_hashed = 0
+        self.dirs_listed = 0
 
     def to_json(self) -> dict[str, int]:
-        return dict(self.__dict__)
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
-class ValueMap(Mapping[str, JSON]):
-    """Values of the derived nodes of a build; stored values are loaded on demand."""
+class ValueMap:
+    """Values of the derived nodes of a build; stored values are loaded on demand.
+
+    A read-only mapping (``[]``, ``get``, ``in``, iteration over keys, ``items``).
+    """
 
     def __init__(self, keys: list[str], computed: dict[str, JSON], store: Optional[Store]) -> None:
         self._keys = keys
@@ -88,21 +96,44 @@ class ValueMap(Mapping[str, JSON]):
     def __contains__(self, key: object) -> bool:
         return key in self._index
 
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
-@dataclass
+    def keys(self) -> list[str]:
+        return list(self._keys)
+
+    def items(self) -> Iterator[tuple[str, JSON]]:
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self) -> Iterator[JSON]:
+        return (self[k] for k in self._keys)
+
+
 class BuildResult:
-    specs: dict[str, NodeSpec]
-    order: list[str]
-    values: ValueMap
-    decisions: list[ex.Decision]
-    counters: BuildCounters
-    fingerprints: dict[str, str]
-    sources: dict[str, SourceRecord]
-    mode: str
-    started_ns: int
-    duration_s: float
-    commit: Commit = field(default_factory=Commit)
-    structure_changed: bool = False
+    """Everything one build produced; ``commit`` is what the session persists."""
+
+    __slots__ = ("specs", "order", "values", "decisions", "counters", "fingerprints", "sources", "mode",
+                 "started_ns", "duration_s", "commit", "structure_changed")
+
+    def __init__(self, specs: dict[str, NodeSpec], order: list[str], values: ValueMap,
+                 decisions: list[ex.Decision], counters: BuildCounters, fingerprints: dict[str, str],
+                 sources: dict[str, SourceRecord], mode: str, started_ns: int, duration_s: float,
+                 commit: Optional[Commit] = None, structure_changed: bool = False) -> None:
+        self.specs = specs
+        self.order = order
+        self.values = values
+        self.decisions = decisions
+        self.counters = counters
+        self.fingerprints = fingerprints
+        self.sources = sources
+        self.mode = mode
+        self.started_ns = started_ns
+        self.duration_s = duration_s
+        self.commit = Commit() if commit is None else commit
+        self.structure_changed = structure_changed
 
     def keys_of_kind(self, kind: str) -> list[str]:
         return [k for k in self.order if self.specs[k].kind == kind]

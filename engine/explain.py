@@ -10,8 +10,9 @@ the last builds so that ``promptgen graph --explain`` can show them later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 # Why a node ran (the closed set).
 NEW = "new"
@@ -29,14 +30,29 @@ REUSED = "reused"
 STATUSES = (RAN, CUT_OFF, REUSED)
 
 
-@dataclass
 class Decision:
-    key: str
-    kind: str
-    status: str
-    reason: Optional[str] = None
-    detail: dict[str, Any] = field(default_factory=dict)
-    wall_s: float = 0.0
+    """What happened to one node in one build (a plain class: see spec.py on why)."""
+
+    __slots__ = ("key", "kind", "status", "reason", "detail", "wall_s")
+
+    def __init__(self, key: str, kind: str, status: str, reason: Optional[str] = None,
+                 detail: Optional[dict[str, Any]] = None, wall_s: float = 0.0) -> None:
+        self.key = key
+        self.kind = kind
+        self.status = status
+        self.reason = reason
+        self.detail = {} if detail is None else detail
+        self.wall_s = wall_s
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Decision({self.key!r}, {self.kind!r}, {self.status!r}, reason={self.reason!r})"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -7,9 +7,12 @@ fingerprint only has to change when content changes.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import xxhash
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def of_bytes(data: bytes) -> str:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from typing import Callable, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 LOCK_NAME = "lock"
 

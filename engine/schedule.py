@@ -10,7 +10,10 @@ looks at the graph as a whole (``graph.py``: export, explain, critical path).
 from __future__ import annotations
 
 import graphlib
-from typing import Iterable, Mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterable, Mapping
 
 from .spec import NodeSpec, is_source
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Sequence
 
 from . import fastpath, journal, metrics
 from .build import BuildResult, build
@@ -25,28 +23,44 @@ from .spec import NodeSpec, Rule
 from .stamp import is_racy, stat_stamp
 from .store import Store, StoreDamaged, StoreUnavailable
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Mapping, Optional, Sequence
 
-@dataclass
+
 class SessionConfig:
-    root: str
-    store_dir: str
-    #: Identifies what the snapshot answers for (root, options, formats).
-    snapshot_key: str
-    #: Paths whose change must invalidate the snapshot although no node reads
-    #: them (promptgen's own code, a config file).
-    extra_paths: Sequence[str] = ()
-    max_file_bytes: int = 8 * 1024 * 1024
+    """Where and how to build.
+
+    ``snapshot_key`` identifies what the snapshot answers for (root, options,
+    formats); ``extra_paths`` are paths whose change must invalidate the
+    snapshot although no node reads them (promptgen's own code, a config file).
+    """
+
+    __slots__ = ("root", "store_dir", "snapshot_key", "extra_paths", "max_file_bytes")
+
+    def __init__(self, root: str, store_dir: str, snapshot_key: str, extra_paths: Sequence[str] = (),
+                 max_file_bytes: int = 8 * 1024 * 1024) -> None:
+        self.root = root
+        self.store_dir = store_dir
+        self.snapshot_key = snapshot_key
+        self.extra_paths = extra_paths
+        self.max_file_bytes = max_file_bytes
 
 
-@dataclass
 class Outcome:
-    result: BuildResult
-    warnings: list[str] = field(default_factory=list)
-    build_id: Optional[int] = None
-    persisted: bool = False
-    #: Kept open so that stored values can still be read after the build
-    #: (``result.values`` loads them lazily); the lock is already released.
-    store: Optional[Store] = None
+    """A finished build. ``store`` is kept open so that stored values can still be
+    read after the build (``result.values`` loads them lazily); the lock is
+    already released."""
+
+    __slots__ = ("result", "warnings", "build_id", "persisted", "store")
+
+    def __init__(self, result: BuildResult, warnings: Optional[list[str]] = None, build_id: Optional[int] = None,
+                 persisted: bool = False, store: Optional[Store] = None) -> None:
+        self.result = result
+        self.warnings = [] if warnings is None else warnings
+        self.build_id = build_id
+        self.persisted = persisted
+        self.store = store
 
     def close(self) -> None:
         if self.store is not None:

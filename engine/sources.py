@@ -12,12 +12,15 @@ import errno
 import os
 import stat as _stat
 import time
-from dataclasses import dataclass
-from typing import Any, Optional
-
 from . import fingerprint
 from .spec import source_path
-from .stamp import Stamp, is_racy, stat_stamp
+from .stamp import is_racy, stat_stamp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
+
+    from .stamp import Stamp
 
 DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -28,26 +31,55 @@ MISSING = "missing"
 ALWAYS_RECHECK_NS = 0
 
 
-@dataclass
 class SourceRecord:
-    """What is known about one source at the end of a build (and what is stored)."""
+    """What is known about one source at the end of a build (and what is stored).
 
-    stamp: Optional[Stamp]
-    recorded_ns: int
-    fingerprint: str
-    #: A directory's listing (stored); a file's value when it was read in this
-    #: build (never stored: files are re-read when a dependent recomputes).
-    value: Any = None
-    #: True when this build read the path (new, changed or racy stamp).
-    refreshed: bool = False
+    ``value`` is a directory's listing (stored) or a file's value when this build
+    read it (never stored: files are re-read when a dependent recomputes).
+    ``refreshed`` is True when this build read the path (new, changed or racy
+    stamp). A listing loaded from the store may be given as ``load`` instead of
+    ``value``: it is decoded on first use, because most builds never look at
+    the listings of directories that did not change.
+    """
+
+    __slots__ = ("stamp", "recorded_ns", "fingerprint", "_value", "_load", "refreshed")
+
+    def __init__(self, stamp: Optional[Stamp], recorded_ns: int, fingerprint: str, value: Any = None,
+                 refreshed: bool = False, load: Optional[Callable[[], Any]] = None) -> None:
+        self.stamp = stamp
+        self.recorded_ns = recorded_ns
+        self.fingerprint = fingerprint
+        self._value = value
+        self._load = load
+        self.refreshed = refreshed
+
+    @property
+    def value(self) -> Any:
+        if self._load is not None:
+            self._value, self._load = self._load(), None
+        return self._value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SourceRecord):
+            return NotImplemented
+        return (self.stamp, self.recorded_ns, self.fingerprint, self.value, self.refreshed) == (
+            other.stamp, other.recorded_ns, other.fingerprint, other.value, other.refreshed)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by content
+
+    def __repr__(self) -> str:
+        return (f"SourceRecord(stamp={self.stamp!r}, recorded_ns={self.recorded_ns!r}, "
+                f"fingerprint={self.fingerprint!r}, refreshed={self.refreshed!r})")
 
 
-@dataclass
 class SourceCounters:
-    stat: int = 0
-    read: int = 0
-    hashed: int = 0
-    listed: int = 0
+    __slots__ = ("stat", "read", "hashed", "listed")
+
+    def __init__(self) -> None:
+        self.stat = 0
+        self.read = 0
+        self.hashed = 0
+        self.listed = 0
 
 
 def decode_text(raw: bytes) -> dict[str, str]:

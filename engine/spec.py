@@ -29,10 +29,15 @@ rule that reads a directory listing decides which nodes exist below it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+# Importing typing and dataclasses costs ~15 ms here, more than an edit's whole
+# budget: types are for checkers only, classes are written out.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Sequence
 
-JSON = Any
+    JSON = Any
+else:
+    JSON = object  # the alias other modules import; nothing checks it at run time
 
 #: Error codes a ``file:`` source value can carry instead of text.
 FILE_ERRORS = (
@@ -61,7 +66,6 @@ def source_path(key: str) -> str:
     return key.split(":", 1)[1]
 
 
-@dataclass(frozen=True)
 class NodeSpec:
     """Identity and inputs of one derived node.
 
@@ -72,10 +76,24 @@ class NodeSpec:
     changing it makes the node recompute).
     """
 
-    key: str
-    kind: str
-    inputs: tuple[str, ...] = ()
-    param: JSON = None
+    __slots__ = ("key", "kind", "inputs", "param")
+
+    def __init__(self, key: str, kind: str, inputs: tuple[str, ...] = (), param: JSON = None) -> None:
+        self.key = key
+        self.kind = kind
+        self.inputs = inputs
+        self.param = param
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NodeSpec):
+            return NotImplemented
+        return (self.key, self.kind, self.inputs, self.param) == (other.key, other.kind, other.inputs, other.param)
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.kind, self.inputs))
+
+    def __repr__(self) -> str:
+        return f"NodeSpec(key={self.key!r}, kind={self.kind!r}, inputs={self.inputs!r}, param={self.param!r})"
 
     def to_json(self) -> list[Any]:
         return [self.key, self.kind, list(self.inputs), self.param]
@@ -86,7 +104,6 @@ class NodeSpec:
         return cls(key, kind, tuple(inputs), param)
 
 
-@dataclass(frozen=True)
 class Rule:
     """How nodes of one kind are computed.
 
@@ -96,11 +113,27 @@ class Rule:
     of the kind recomputes on the next build.
     """
 
-    kind: str
-    version: str
-    compute: Callable[[JSON, list[JSON]], Any]
-    expands: bool = False
-    doc: str = field(default="", compare=False)
+    __slots__ = ("kind", "version", "compute", "expands", "doc")
+
+    def __init__(self, kind: str, version: str, compute: Callable[[JSON, list[JSON]], Any],
+                 expands: bool = False, doc: str = "") -> None:
+        self.kind = kind
+        self.version = version
+        self.compute = compute
+        self.expands = expands
+        self.doc = doc
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Rule):
+            return NotImplemented
+        return (self.kind, self.version, self.compute, self.expands) == (
+            other.kind, other.version, other.compute, other.expands)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.version))
+
+    def __repr__(self) -> str:
+        return f"Rule(kind={self.kind!r}, version={self.version!r}, expands={self.expands!r})"
 
 
 class RuleError(Exception):

@@ -20,9 +20,12 @@ This module must stay free of heavy imports: the no-op fast path uses it.
 from __future__ import annotations
 
 import os
-from typing import Optional, Tuple
 
-Stamp = Tuple[int, int, int, int]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
+
+Stamp = tuple[int, int, int, int]
 
 #: Timestamps on this machine are taken from a coarse clock that can lag the
 #: real time by one scheduler tick (1–10 ms); 50 ms leaves a wide margin.

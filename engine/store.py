@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
-
 from . import fingerprint
 from .sources import SourceRecord
 from .spec import NodeSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Optional
 
 SCHEMA_VERSION = 2  # 2: values stored as the canonical JSON their fingerprint hashes
 DB_NAME = "state.db"
@@ -60,42 +61,67 @@ class StoreUnavailable(Exception):
     """The store cannot be opened for writing (read-only folder, disk full, …)."""
 
 
-@dataclass
 class Trace:
     """What a derived node was computed from, last time."""
 
-    spec: NodeSpec
-    rule_version: str
-    input_fps: list[str]
-    fingerprint: str
+    __slots__ = ("spec", "rule_version", "input_fps", "fingerprint")
+
+    def __init__(self, spec: NodeSpec, rule_version: str, input_fps: list[str], fingerprint: str) -> None:
+        self.spec = spec
+        self.rule_version = rule_version
+        self.input_fps = input_fps
+        self.fingerprint = fingerprint
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Trace):
+            return NotImplemented
+        return (self.spec, self.rule_version, self.input_fps, self.fingerprint) == (
+            other.spec, other.rule_version, other.input_fps, other.fingerprint)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Trace({self.spec!r}, {self.rule_version!r}, {self.input_fps!r}, {self.fingerprint!r})"
 
 
-@dataclass
 class Previous:
-    """The state of the last committed build, as the next build sees it."""
+    """The state of the last committed build, as the next build sees it.
 
-    sources: dict[str, SourceRecord] = field(default_factory=dict)
-    traces: dict[str, Trace] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
-    meta: dict[str, str] = field(default_factory=dict)
-    #: Why there is no previous state: None, "missing" or "damaged".
-    absent: Optional[str] = "missing"
+    ``absent`` says why there is no previous state: None, "missing" or "damaged".
+    """
+
+    __slots__ = ("sources", "traces", "order", "meta", "absent")
+
+    def __init__(self, sources: Optional[dict[str, SourceRecord]] = None,
+                 traces: Optional[dict[str, Trace]] = None, order: Optional[list[str]] = None,
+                 meta: Optional[dict[str, str]] = None, absent: Optional[str] = "missing") -> None:
+        self.sources = {} if sources is None else sources
+        self.traces = {} if traces is None else traces
+        self.order = [] if order is None else order
+        self.meta = {} if meta is None else meta
+        self.absent = absent
 
 
-@dataclass
 class Commit:
-    """Everything one build writes, applied in one transaction."""
+    """Everything one build writes, applied in one transaction.
 
-    sources_upsert: dict[str, SourceRecord] = field(default_factory=dict)
-    sources_delete: list[str] = field(default_factory=list)
-    #: key → (trace, value as JSON text)
-    nodes_upsert: dict[str, tuple[Trace, str]] = field(default_factory=dict)
-    nodes_delete: list[str] = field(default_factory=list)
-    order: Optional[list[str]] = None
-    meta: dict[str, str] = field(default_factory=dict)
-    build: Optional[dict[str, Any]] = None
-    decisions: list[Any] = field(default_factory=list)
-    metrics: list[tuple[str, str, str, float]] = field(default_factory=list)
+    ``nodes_upsert`` maps a key to (trace, value as canonical JSON text);
+    ``order`` is None when the stored schedule is unchanged.
+    """
+
+    __slots__ = ("sources_upsert", "sources_delete", "nodes_upsert", "nodes_delete", "order",
+                 "meta", "build", "decisions", "metrics")
+
+    def __init__(self) -> None:
+        self.sources_upsert: dict[str, SourceRecord] = {}
+        self.sources_delete: list[str] = []
+        self.nodes_upsert: dict[str, tuple[Trace, str]] = {}
+        self.nodes_delete: list[str] = []
+        self.order: Optional[list[str]] = None
+        self.meta: dict[str, str] = {}
+        self.build: Optional[dict[str, Any]] = None
+        self.decisions: list[Any] = []
+        self.metrics: list[tuple[str, str, str, float]] = []
 
     def writes_state(self) -> bool:
         return bool(
@@ -106,6 +132,16 @@ class Commit:
             or self.order is not None
             or self.meta
         )
+
+
+def _lazy_listing(key: str, text: str) -> Callable[[], Any]:
+    def load() -> Any:
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise StoreDamaged(f"the stored listing of {key} is not JSON: {exc}") from exc
+
+    return load
 
 
 def _dumps(value: Any) -> str:
@@ -241,7 +277,9 @@ class Store:
             sources = {}
             for key, m, c, s, i, rec, fp, value in conn.execute("SELECT * FROM sources"):
                 stamp = None if m is None else (m, c, s, i)
-                sources[key] = SourceRecord(stamp, rec, fp, None if value is None else json.loads(value))
+                # a listing is decoded only if this build looks at it
+                load = None if value is None else _lazy_listing(key, value)
+                sources[key] = SourceRecord(stamp, rec, fp, None, False, load)
             traces = {}
             order = []
             for key, kind, spec, version, fps, fp in conn.execute(
