@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Optional
-
 from .output import use_color
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 DELAY_S = 1.0
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
 
 from promptgen.engine import metrics
 from promptgen.engine.session import Outcome, SessionConfig, run, summary
 
 from . import fast
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing and dataclasses cost ~20 ms: more than an edit's build
+    from typing import Any, Callable, Optional, Sequence
 
 STORE_DIRNAME = ".promptgen"
 
@@ -24,13 +26,19 @@ class UsageError(Exception):
     """Reported as a one-line message with exit code 2."""
 
 
-@dataclass
 class Workspace:
-    root: str
-    store_dir: str
-    plan_roots: tuple[str, ...]
-    extra_plan_roots: tuple[str, ...]
-    config: Any = None  # the nodes' WorkspaceConfig, read once
+    """A located workspace: its root, its store, its plan roots and configuration
+    (``config`` is the nodes' WorkspaceConfig, read once)."""
+
+    __slots__ = ("root", "store_dir", "plan_roots", "extra_plan_roots", "config")
+
+    def __init__(self, root: str, store_dir: str, plan_roots: tuple[str, ...],
+                 extra_plan_roots: tuple[str, ...], config: Any = None) -> None:
+        self.root = root
+        self.store_dir = store_dir
+        self.plan_roots = plan_roots
+        self.extra_plan_roots = extra_plan_roots
+        self.config = config
 
     @property
     def config_path(self) -> str:
@@ -50,7 +58,7 @@ def locate(workspace: Optional[str], plan_roots: Sequence[str] = (), store: Opti
             "and its parents; run inside a workspace or pass --workspace PATH"
         )
     try:
-        config = api.load_config(_path(root), tuple(plan_roots))
+        config = api.load_config(root, tuple(plan_roots))
     except api.ConfigError as exc:
         raise UsageError(str(exc)) from None
     return Workspace(
@@ -60,12 +68,6 @@ def locate(workspace: Optional[str], plan_roots: Sequence[str] = (), store: Opti
         extra_plan_roots=tuple(plan_roots),
         config=config,
     )
-
-
-def _path(root: str):
-    from pathlib import Path
-
-    return Path(root)
 
 
 def code_paths() -> list[str]:
@@ -84,12 +86,14 @@ def code_paths() -> list[str]:
     return sorted(set(paths))
 
 
-@dataclass
 class Built:
     """A finished build and the per-plan answers derived from it."""
 
-    outcome: Outcome
-    reports: list[dict[str, Any]]
+    __slots__ = ("outcome", "reports")
+
+    def __init__(self, outcome: Outcome, reports: list[dict[str, Any]]) -> None:
+        self.outcome = outcome
+        self.reports = reports
 
     @property
     def result(self):
@@ -101,7 +105,7 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
     """Run an incremental build of every plan and collect the reports."""
     from promptgen.nodes import api
 
-    config = ws.config or api.load_config(_path(ws.root), ws.extra_plan_roots)
+    config = ws.config or api.load_config(ws.root, ws.extra_plan_roots)
     session = SessionConfig(
         root=ws.root,
         store_dir=ws.store_dir,
