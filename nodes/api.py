@@ -12,12 +12,11 @@ from __future__ import annotations
 import os
 
 from . import graph, layout, prompts
-from . import numbers as num
 from . import root as root_mod
-from . import state_machine as sm
 
-# typing, dataclasses and pathlib are not imported at run time: every build
-# imports this module, and those three cost more than the rest of it.
+# typing, dataclasses and pathlib are not imported at run time, nor the state
+# machine and the parsers until a function needs them: every build imports this
+# module, and those cost more than the rest of it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Mapping, Optional, Sequence, Union
@@ -237,6 +236,9 @@ def prompt_for_achievement(values: Mapping[str, JSON], report: Mapping[str, Any]
     and ``prompt:`` nodes use. Raises :class:`SelectionError` listing the
     declared numbers when ``number`` is not declared.
     """
+    from . import numbers as num
+    from . import state_machine as sm
+
     pf = report["plan_file"]
     plan = values.get(f"plan:{pf}")
     if not isinstance(plan, dict):

@@ -43,30 +43,33 @@ Why this shape:
 Rule versions are derived from the source of the modules each rule uses (and,
 for templates, from the built-in template texts), so changing code or a
 built-in template dirties exactly the nodes it can affect.
+
+Why the parsers are imported inside the rules: an incremental build usually
+recomputes a few nodes of one or two kinds (after an edit to an EXECUTION_TASK,
+only ``executions:`` and what depends on it). Each rule imports the modules it
+needs when it first computes, so a build imports only those; the versions are
+hashed from the source files next to this module, which needs no import.
 """
 
 from __future__ import annotations
 
-import sys
+import os
 from functools import lru_cache
-from pathlib import Path
 
 from promptgen.engine import fingerprint
-from promptgen.engine.spec import JSON, NodeSpec, Rule
+from promptgen.engine.spec import NodeSpec, Rule
 
 from . import layout, prompts
-from . import parallel as par
-from . import state_machine as sm
 from .diagnostics import unreadable
-from .fix_parser import parse_fix
-from .plan_parser import parse_plan
-from .status import is_complete, stated_hours
-from .subplan_parser import objective_and_approach, planned_executions
-from .textutil import scan
+from .states import TEMPLATE_NAMES
 
+# Parsers, the state machine and typing are imported where they are used (see
+# the module docstring): not at module level.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
+
+    from promptgen.engine.spec import JSON
 
 _LISTING_TYPES_DIR = "d"
 _LISTING_TYPES_FILE = "f"
@@ -203,7 +206,7 @@ def compute_scan(param: JSON, values: list[JSON]) -> list[NodeSpec]:
                             + tuple(f"file:{p}" for p in fixes),
                             {"folder": folder, "fixes": fixes}))
         names = set(_files(d_list))
-        ppath = next((layout.join(folder, n) for n in par.FILE_NAMES if n in names), None)
+        ppath = next((layout.join(folder, n) for n in layout.PARALLEL_FILE_NAMES if n in names), None)
         out.append(NodeSpec(f"parallel:{folder}", "parallel", (f"file:{ppath}",) if ppath else (),
                             {"folder": folder, "path": ppath}))
     return out
@@ -217,11 +220,17 @@ def compute_plan(param: JSON, values: list[JSON]) -> JSON:
         err = _error(values[0])
         return {**base, "error": err, "achievements": [], "sections": {}, "source": "none", "hint": None,
                 "warnings": [unreadable(param["plan_file"], err)]}
+    from .plan_parser import parse_plan
+
     parsed = parse_plan(text, param["plan_file"])
     return {**base, "error": None, **parsed}
 
 
 def compute_subplans(param: JSON, values: list[JSON]) -> JSON:
+    from .status import is_complete, stated_hours
+    from .subplan_parser import objective_and_approach, planned_executions
+    from .textutil import scan
+
     files, warns = [], []
     for folder in param.get("unreadable", ()):  # a folder that cannot be listed is not an empty one
         warns.append(unreadable(folder, "unreadable"))
@@ -242,6 +251,8 @@ def compute_subplans(param: JSON, values: list[JSON]) -> JSON:
 
 
 def compute_executions(param: JSON, values: list[JSON]) -> JSON:
+    from .status import is_complete, stated_hours
+
     files, warns = [], []
     for meta, value in zip(param["files"], values):
         text = _text(value)
@@ -294,6 +305,8 @@ def compute_feedback(param: JSON, values: list[JSON]) -> JSON:
                 warns.append(unreadable(path, err))
             fix[tok] = {"path": path, "issues": [], "error": err}
         else:
+            from .fix_parser import parse_fix  # only when a FIX file's text is there to parse
+
             fix[tok] = {"path": path, "issues": parse_fix(text), "error": None}
     return {"dir": fb_dir, "approved": sorted(approved), "fix": fix, "resolution": sorted(resolution),
             "skipped": sorted(skipped), "warnings": warns}
@@ -306,11 +319,15 @@ def compute_parallel(param: JSON, values: list[JSON]) -> JSON:
     text = _text(values[0])
     if text is None:
         return {"path": path, "parsed": None, "error": _error(values[0])}
-    return {"path": path, "parsed": par.parse_parallel(text), "error": None}
+    from .parallel import parse_parallel
+
+    return {"path": path, "parsed": parse_parallel(text), "error": None}
 
 
 # -- state and prompt -------------------------------------------------------------------
 def compute_state(param: JSON, values: list[JSON]) -> JSON:
+    from . import state_machine as sm
+
     plan, subplans, executions, feedback, parallel = values[:5]
     return sm.state_value(sm.analyze(plan, subplans, executions, feedback, parallel, siblings=values[5:]))
 
@@ -336,21 +353,37 @@ def compute_template(param: JSON, values: list[JSON]) -> JSON:
 
 
 # -- rules and versions ----------------------------------------------------------------
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_P = __package__ or "promptgen.nodes"
+
+
 @lru_cache(maxsize=None)
 def _source_hash(name: str) -> str:
-    """A module's source, hashed once per process (every start pays for this)."""
-    return fingerprint.of_bytes(Path(sys.modules[name].__file__).read_bytes())  # type: ignore[arg-type]
+    """The source of module ``name`` of this package, hashed once per process.
+
+    Read from the file next to this one, so that a version does not import the
+    module it describes (every start pays for this).
+    """
+    try:
+        with open(os.path.join(_HERE, name + ".py"), "rb") as f:
+            return fingerprint.of_bytes(f.read())
+    except OSError:
+        # no source file next to this one (an installation without sources):
+        # hash the file the import system loads instead
+        import importlib
+
+        module = importlib.import_module(f"{_P}.{name}")
+        with open(module.__file__, "rb") as f:  # type: ignore[arg-type]
+            return fingerprint.of_bytes(f.read())
 
 
 def _module_hash(*modules: str) -> str:
     return fingerprint.of_bytes("".join(_source_hash(name) for name in modules).encode())[:12]
 
 
-_P = __package__ or "promptgen.nodes"
-
-
 def _v(*modules: str) -> str:
-    return "1-" + _module_hash(*(f"{_P}.{m}" for m in modules))
+    """A rule version: changes whenever the source of one of ``modules`` (names in this package) does."""
+    return "1-" + _module_hash(*modules)
 
 
 _COMMON = ("textutil", "numbers", "diagnostics", "layout")
@@ -367,9 +400,9 @@ RULES: dict[str, Rule] = {
     "feedback": Rule("feedback", _v(*_COMMON, "fix_parser"), compute_feedback,
                      doc="Approvals, fix requests, resolutions, skips of a plan folder."),
     "parallel": Rule("parallel", _v(*_COMMON, "parallel"), compute_parallel, doc="parallel.json of a folder."),
-    "state": Rule("state", _v(*_COMMON, "parallel", "state_machine"), compute_state,
+    "state": Rule("state", _v(*_COMMON, "parallel", "states", "state_machine"), compute_state,
                   doc="The state machine result for one plan."),
-    "route": Rule("route", _v("graph", "state_machine"), compute_route, expands=True,
+    "route": Rule("route", _v("graph", "states", "state_machine"), compute_route, expands=True,
                   doc="Chooses the template of a plan's prompt."),
     "prompt": Rule("prompt", _v(*_COMMON, "prompts"), compute_prompt, doc="Rendered prompt."),
     "template": Rule("template", _v("prompts") + "-" + prompts.builtin_digest(), compute_template,
@@ -390,5 +423,5 @@ def roots(plan_roots: tuple[str, ...], templates_dir: str) -> list[NodeSpec]:
         if r not in seen:
             seen.add(r)
             out.append(walk_spec(r))
-    out.extend(template_spec(n, templates_dir) for n in sm.TEMPLATE_NAMES)
+    out.extend(template_spec(n, templates_dir) for n in TEMPLATE_NAMES)
     return out
