@@ -44,10 +44,10 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
 
-def _imported_by(body: str, cwd: str | None = None) -> list[str]:
+def _imported_by(body: str) -> list[str]:
     stdlib = [m for m in NOT_ON_IMPORT if not m.startswith("promptgen.")]
     res = subprocess.run([sys.executable, "-c", _NEW_MODULES.format(stdlib=stdlib, body=body)],
-                         capture_output=True, text=True, cwd=cwd, check=False)
+                         capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -113,3 +113,15 @@ def test_rule_versions_follow_the_source_files(sources_in: Path) -> None:
 def test_template_version_carries_the_builtin_digest() -> None:
     version = graph.RULES["template"].version
     assert version == graph._v("prompts") + "-" + prompts.builtin_digest()
+
+
+def test_versions_without_source_files_hash_what_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installation without .py files next to graph.py still gets versions (from the loaded files)."""
+    expected = graph._v("plan_parser", "states")
+    monkeypatch.setattr(graph, "_HERE", str(tmp_path))  # an empty folder: no sources there
+    graph._source_hash.cache_clear()
+    try:
+        assert graph._v("plan_parser", "states") == expected  # here the loaded files are the sources
+    finally:
+        monkeypatch.undo()
+        graph._source_hash.cache_clear()
