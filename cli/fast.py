@@ -90,7 +90,7 @@ def _parse(argv: list[str]) -> Optional[tuple[str, Optional[str], bool, list[str
     return verb, workspace, as_json, positionals
 
 
-def plain_namespace(argv: list[str]) -> Optional[object]:
+def plain_namespace(argv: list[str], observed: Optional[dict] = None) -> Optional[object]:
     """For a plain ``build``/``next``, the namespace argparse would produce, else None.
 
     When the snapshot cannot answer, the plain forms still skip building the
@@ -102,14 +102,18 @@ def plain_namespace(argv: list[str]) -> Optional[object]:
     from types import SimpleNamespace
 
     verb, workspace, as_json, positionals = parsed
-    common = dict(command=verb, workspace=workspace, plan_root=[], store=None, no_wait=False)
+    common = dict(command=verb, workspace=workspace, plan_root=[], store=None, no_wait=False,
+                  observed_stamps=observed)
     if verb == "build":
         return SimpleNamespace(**common, plans=[], json=as_json, timings=False, force=False)
     return SimpleNamespace(**common, plan=positionals[0], achievement=None, copy=False)
 
 
-def try_fast(argv: list[str]) -> Optional[int]:
-    """Answer a no-op from the snapshot and return the exit code, or None."""
+def try_fast(argv: list[str], observed: Optional[dict] = None) -> Optional[int]:
+    """Answer a no-op from the snapshot and return the exit code, or None.
+
+    When the snapshot does not answer because something changed, ``observed``
+    receives the stamps its check saw (see ``fastpath.load``)."""
     t0 = time.perf_counter()
     parsed = _parse(argv)
     if parsed is None or os.environ.get("PROMPTGEN_NO_FASTPATH"):
@@ -121,7 +125,7 @@ def try_fast(argv: list[str]) -> Optional[int]:
     store = store_dir(root)
     from promptgen.engine import fastpath
 
-    payload = fastpath.load(store, snapshot_key(root, store, ()))
+    payload = fastpath.load(store, snapshot_key(root, store, ()), observed)
     if payload is None:
         return None
     plans = payload["plans"]

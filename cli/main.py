@@ -23,13 +23,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from .fast import try_fast
 
+    # stamps the no-op check saw: when it finds a change, the build reuses them
+    observed: dict[str, tuple[int, int, int, int]] = {}
     try:
-        code = try_fast(args)
+        code = try_fast(args, observed)
     except BrokenPipeError:
         return _reader_left()
     if code is not None:
         return code
-    return _full(args)
+    return _full(args, observed)
 
 
 def _reader_left() -> int:
@@ -47,7 +49,7 @@ def _reader_left() -> int:
     return 0
 
 
-def _full(argv: list[str]) -> int:
+def _full(argv: list[str], observed: Optional[dict[str, tuple[int, int, int, int]]] = None) -> int:
     from . import exitcodes
     from .output import error
 
@@ -56,7 +58,7 @@ def _full(argv: list[str]) -> int:
 
         from .fast import plain_namespace
 
-        ns = plain_namespace(argv)
+        ns = plain_namespace(argv, observed)
         if ns is not None:
             return import_module(f"promptgen.cli.commands.{ns.command}").run(ns)
         from .parser import make_parser

@@ -101,8 +101,11 @@ class Built:
 
 
 def build(ws: Workspace, *, force: bool = False, wait: bool = True,
-          on_wait: Optional[Callable[[Optional[int]], None]] = None) -> Built:
-    """Run an incremental build of every plan and collect the reports."""
+          on_wait: Optional[Callable[[Optional[int]], None]] = None,
+          known_stamps: Optional[dict[str, Any]] = None) -> Built:
+    """Run an incremental build of every plan and collect the reports.
+
+    ``known_stamps``: what the no-op check just stat'ed (not stat'ed again)."""
     from promptgen.nodes import api
 
     config = ws.config or api.load_config(ws.root, ws.extra_plan_roots)
@@ -130,7 +133,8 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
     progress = SlowBuildProgress()
     try:
         outcome = run(session, api.graph_roots(config), api.RULES, force=force, wait=wait, on_wait=on_wait,
-                      payload=payload, extra_metrics=prompt_metrics, progress=progress)
+                      payload=payload, extra_metrics=prompt_metrics, progress=progress,
+                      known_stamps=None if force else known_stamps)
     finally:
         progress.close()
     return Built(outcome, reports_of(outcome.result))
@@ -150,7 +154,8 @@ def build_for(ns: Any, *, force: bool = False) -> tuple[Workspace, Built]:
     from .output import warn
 
     ws = locate(ns.workspace, ns.plan_root, ns.store)
-    built = build(ws, force=force, wait=not ns.no_wait, on_wait=on_wait)
+    built = build(ws, force=force, wait=not ns.no_wait, on_wait=on_wait,
+                  known_stamps=getattr(ns, "observed_stamps", None))
     for w in built.outcome.warnings:
         warn(w)
     return ws, built

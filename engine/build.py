@@ -34,6 +34,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterator, Mapping, Optional
 
+    from .stamp import Stamp
+
 
 class BuildError(Exception):
     """The graph itself is wrong (unknown kind, unknown input, cycle, clash)."""
@@ -169,13 +171,14 @@ class Builder:
 
     def __init__(self, root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
                  store: Optional[Store], prev: Previous, force: bool,
-                 max_file_bytes: int, progress: Optional[Callable[[int, int], None]] = None) -> None:
+                 max_file_bytes: int, progress: Optional[Callable[[int, int], None]] = None,
+                 known_stamps: Optional[Mapping[str, Stamp]] = None) -> None:
         self.roots = roots
         self.rules = rules
         self.store = store
         self.prev = prev
         self.force = force
-        self.reader = SourceReader(root, max_file_bytes)
+        self.reader = SourceReader(root, max_file_bytes, known_stamps)
         self.specs: dict[str, NodeSpec] = {}
         self.fps: dict[str, str] = {}
         self.computed: dict[str, JSON] = {}
@@ -437,8 +440,13 @@ class Builder:
 def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
           store: Optional[Store] = None, *, force: bool = False,
           max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-          progress: Optional[Callable[[int, int], None]] = None) -> BuildResult:
+          progress: Optional[Callable[[int, int], None]] = None,
+          known_stamps: Optional[Mapping[str, Stamp]] = None) -> BuildResult:
     """Bring every node reachable from ``roots`` up to date; does not commit.
+
+    ``known_stamps`` (absolute path → stamp) are stamps the caller observed just
+    before, e.g. while checking the fast-path snapshot: a source whose known stamp
+    equals its stored one is not stat'ed again.
 
     With ``store=None`` the build is clean and in memory. The caller commits
     ``result.commit`` (see ``session.py``). A store found damaged while loading
@@ -457,7 +465,7 @@ def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
                 store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
                 store.discard()
                 prev = Previous(absent="damaged")
-        builder = Builder(root, roots, rules, store, prev, force, max_file_bytes, progress)
+        builder = Builder(root, roots, rules, store, prev, force, max_file_bytes, progress, known_stamps)
         try:
             builder.run()
         except StoreDamaged as exc:

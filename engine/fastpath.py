@@ -42,8 +42,13 @@ def _stamp(path: str) -> Optional[tuple[int, int, int, int]]:
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
-def load(store_dir: str, key: str) -> Optional[dict[str, Any]]:
-    """The payload if nothing changed since the snapshot was written, else None."""
+def load(store_dir: str, key: str, observed: Optional[dict[str, Any]] = None) -> Optional[dict[str, Any]]:
+    """The payload if nothing changed since the snapshot was written, else None.
+
+    When something changed and ``observed`` is a dict, it receives the stamp of
+    every recorded path that exists (path → stamp), so that the build that
+    follows does not stat each file a second time (see ``SourceReader``).
+    """
     try:
         data = _read(os.path.join(store_dir, SNAPSHOT))
         if data is None or data["format"] != FORMAT or data["key"] != key:
@@ -58,13 +63,29 @@ def load(store_dir: str, key: str) -> Optional[dict[str, Any]]:
             st = stat(path)
         except OSError:
             if stamp is not None:
-                return None
+                break
             continue
         if stamp is None or (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino) != stamp:
-            return None
-    payload = data["payload"]
-    payload["_stat_count"] = len(paths)
-    return payload
+            break
+    else:
+        payload = data["payload"]
+        payload["_stat_count"] = len(paths)
+        return payload
+    if observed is not None:
+        _observe(paths, stamps, paths.index(path), observed)
+    return None
+
+
+def _observe(paths: Sequence[str], stamps: Sequence[Any], first_changed: int, out: dict[str, Any]) -> None:
+    """Stamps of every path: those before ``first_changed`` were just found equal
+    to the snapshot's; the rest are stat'ed now (once, like the no-op check would)."""
+    for path, stamp in zip(paths[:first_changed], stamps[:first_changed]):
+        if stamp is not None:
+            out[path] = stamp
+    for path in paths[first_changed:]:
+        stamp = _stamp(path)
+        if stamp is not None:
+            out[path] = stamp
 
 
 def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any]], payload: dict[str, Any],

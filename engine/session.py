@@ -27,6 +27,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Mapping, Optional, Sequence
 
+    from .stamp import Stamp
+
 
 class SessionConfig:
     """Where and how to build.
@@ -73,8 +75,12 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
         on_wait: Optional[Callable[[Optional[int]], None]] = None,
         payload: Optional[Callable[[BuildResult], Any]] = None,
         extra_metrics: Optional[Callable[[BuildResult], list[metrics.Increment]]] = None,
-        progress: Optional[Callable[[int, int], None]] = None) -> Outcome:
-    """Build under the lock and persist; raises ``LockBusy`` when ``wait`` is False."""
+        progress: Optional[Callable[[int, int], None]] = None,
+        known_stamps: Optional[Mapping[str, Stamp]] = None) -> Outcome:
+    """Build under the lock and persist; raises ``LockBusy`` when ``wait`` is False.
+
+    ``known_stamps``: stamps observed moments ago (see ``build``), also used for
+    the snapshot's extra paths."""
     warnings: list[str] = []
     lock: Optional[BuildLock] = None
     store: Optional[Store] = None
@@ -94,7 +100,7 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
                 warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
         for attempt in (1, 2):
             result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes,
-                           progress=progress)
+                           progress=progress, known_stamps=known_stamps)
             if store is not None:
                 warnings.extend(w for w in store.warnings if w not in warnings)
             try:
@@ -142,7 +148,7 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
                     return outcome
             outcome.persisted = True
             if data is not None:
-                _refresh_snapshot(config, result, data)
+                _refresh_snapshot(config, result, data, known_stamps or {})
             return outcome
         raise AssertionError("unreachable: the second attempt returns or raises")
     except BaseException:
@@ -183,7 +189,8 @@ def kind_counts(result: BuildResult) -> dict[str, int]:
     return counts
 
 
-def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any) -> None:
+def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any,
+                      known_stamps: Mapping[str, Stamp]) -> None:
     """Write the fast-path snapshot, unless a stamp is racy (then the next build checks)."""
     entries: list[tuple[str, Any]] = []
     root = os.path.abspath(config.root)
@@ -195,7 +202,7 @@ def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any) -
         entries.append((root if rel in ("", ".") else os.path.join(root, rel), rec.stamp))
     now = time.time_ns()
     for path in config.extra_paths:
-        stamp = stat_stamp(path)
+        stamp = known_stamps.get(path) or stat_stamp(path)
         if is_racy(stamp, now):
             fastpath.remove(config.store_dir)
             return

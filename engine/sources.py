@@ -18,7 +18,7 @@ from .stamp import is_racy, stat_stamp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional
+    from typing import Any, Callable, Mapping, Optional
 
     from .stamp import Stamp
 
@@ -98,11 +98,16 @@ def decode_text(raw: bytes) -> dict[str, str]:
 class SourceReader:
     """Checks and reads the sources of one build, under one root."""
 
-    def __init__(self, root: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+    def __init__(self, root: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                 known_stamps: Optional[Mapping[str, Stamp]] = None) -> None:
         self.root = os.path.abspath(root)
         self.root_real = os.path.realpath(self.root)
         self.max_file_bytes = max_file_bytes
         self.counters = SourceCounters()
+        #: Stamps (by absolute path) this process observed moments ago — the
+        #: no-op check stats every source before deciding to build; a path not
+        #: in it is stat'ed here.
+        self.known_stamps = known_stamps or {}
 
     # -- paths -------------------------------------------------------------
     def abspath(self, key: str) -> str:
@@ -118,7 +123,10 @@ class SourceReader:
         """The current record of a source, reading it only if the stamp says so."""
         path = self.abspath(key)
         now = time.time_ns()
-        stamp = stat_stamp(path)
+        stamp = self.known_stamps.get(path)
+        if stamp is None or prev is None or stamp != prev.stamp:
+            # only "unchanged" is taken from an earlier look; what is read is stat'ed now
+            stamp = stat_stamp(path)
         self.counters.stat += 1
         if prev is not None and prev.stamp == stamp and not is_racy(stamp, prev.recorded_ns):
             return prev
