@@ -58,6 +58,9 @@ T_RSS_MIB = 80
 T_SEED_IMPROVEMENT = 0.70
 T_SEED_HIT_RATE = 0.80
 T_SEED_MAX_OP_S = 3.0
+#: How long the edit scenario waits after writing a file: longer than promptgen's
+#: racy window (engine/stamp.py, 50 ms), so the edit build may trust the new stamp.
+RACY_WAIT_S = 0.1
 
 
 class BenchError(Exception):
@@ -652,6 +655,11 @@ class Bench:
             path.write_bytes(data)
             mt = orig.st_mtime_ns + step * 1_000_000_000  # distinct and still old: no racy re-hash
             os.utime(path, ns=(mt, mt))
+            # ctime is "now" whatever utime says: a build within promptgen's racy window
+            # (50 ms) of the write records the stamp as untrusted, and the next build
+            # re-hashes the file (correct, but then the following "no-op" is not one).
+            # Let the edit age past the window, as any edit a person makes has.
+            time.sleep(RACY_WAIT_S)
 
         try:
             for i in range(self.settings.edit_samples):
