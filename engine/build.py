@@ -13,8 +13,12 @@ value. A build walks the graph in topological order and, for each node:
 
 Structure is dynamic: *expander* nodes produce further nodes. The order of the
 last build is stored; while every expander reproduces the same nodes, the build
-simply walks that order (no networkx import). When an expander's output changes,
-the remaining nodes are scheduled in rounds by ``schedule.py`` (graphlib).
+simply walks that order (no networkx import). When an expander's output changes
+only the inputs of its own children (a prompt switching template), the children
+are updated in place and the walk goes on — if the last graph declared every
+node once, that is exactly what a clean build would see. Any other change (nodes
+appear or vanish) makes the graph be declared again from the expanders' values,
+and the remaining nodes are scheduled in rounds by ``schedule.py`` (graphlib).
 
 The invariant, tested by property tests: the values after an incremental build
 equal the values of a clean build of the same files.
@@ -166,6 +170,12 @@ class _Restart(Exception):
     """The optimistic walk met a changed structure; continue in rounds."""
 
 
+#: Meta key: "1" when every node of the stored graph was declared exactly once
+#: (by one root or one expander), which makes patching an expander's children
+#: in place exact; "0" or absent: any structure change declares the graph anew.
+DECLARED_ONCE = "declared_once"
+
+
 class Builder:
     """One build. Use :func:`build`."""
 
@@ -192,6 +202,12 @@ class Builder:
         self.structure_changed = False
         #: Called after each node with (nodes done, nodes known so far).
         self.progress = progress
+        #: True while every declaration passes through _add_spec (clean builds,
+        #: after a restart): then ``declared_twice`` counts keys declared again.
+        self.counting = True
+        self.declared_twice = 0
+        #: Children whose spec an expander changed during the stored-order walk.
+        self.patched: set[str] = set()
 
     # -- the walk ----------------------------------------------------------
     def run(self) -> None:
@@ -204,20 +220,56 @@ class Builder:
             # from the stored order would silently leave the graph for good
             raise StoreDamaged("the stored schedule does not match the stored nodes")
         if prev.order and prev.meta.get("roots") == digest and not self.force:
+            self.counting = False  # reused expanders declare nothing in this walk
             try:
-                for key in prev.order:
-                    if key not in self.specs:
-                        self.specs[key] = prev.traces[key].spec
-                    self._evaluate(key, optimistic=True)
+                self._walk_stored_order()
             except _Restart:
                 self._respec_from_expanders()
         else:
             self.structure_changed = True
         self._rounds()
 
+    def _walk_stored_order(self) -> None:
+        prev = self.prev
+        for key in prev.order:
+            spec = self.specs.get(key)
+            if spec is None:
+                self.specs[key] = prev.traces[key].spec
+            elif key in self.patched and any(i not in self.fps for i in spec.inputs if not is_source(i)):
+                raise _Restart()  # its new inputs are not built yet: schedule in rounds
+            self._evaluate(key, optimistic=True)
+
+    def _patch_children(self, key: str, children: list[NodeSpec]) -> bool:
+        """An expander's value changed during the stored-order walk: give its children
+        their new specs in place, if that is provably what a clean build would do.
+
+        It is when the expander declares the same keys as before and the last graph
+        declared every node once (no other expander declares these keys). Otherwise
+        False: the caller declares the whole graph again.
+        """
+        if self.prev.meta.get(DECLARED_ONCE) != "1" or self.store is None:
+            return False
+        old = {}
+        for data in self.store.value(key):
+            child = NodeSpec.from_json(data)
+            old[child.key] = child
+        if len(children) != len(old) or any(c.key not in old for c in children):
+            return False  # nodes appear or vanish
+        changed = [c for c in children if c != old[c.key]]
+        if any(c.key in self.done for c in changed):
+            return False  # cannot happen in a stored order (children follow their expander)
+        for child in changed:
+            self.specs[child.key] = child
+            self.patched.add(child.key)
+        self.structure_changed = True
+        return True
+
     def _respec_from_expanders(self) -> None:
         """After a structure change: the graph is the roots plus what evaluated expanders produce."""
         self.structure_changed = True
+        self.counting = True
+        self.declared_twice = 0
+        self.patched = set()
         self.specs = {}
         for spec in self.roots:
             self._add_spec(spec)
@@ -252,8 +304,10 @@ class Builder:
 
     def _add_spec(self, spec: NodeSpec) -> None:
         old = self.specs.get(spec.key)
-        if old is not None and old != spec:
-            raise BuildError(f"node {spec.key} is produced twice with different inputs")
+        if old is not None:
+            if old != spec:
+                raise BuildError(f"node {spec.key} is produced twice with different inputs")
+            self.declared_twice += 1
         if is_source(spec.key):
             raise BuildError(f"{spec.key}: source keys (file:, dir:) cannot be declared as derived nodes")
         self.specs[spec.key] = spec
@@ -368,11 +422,14 @@ class Builder:
         if cut:
             self.counters.cut_off += 1
         if rule.expands:
-            if optimistic and not cut:
-                self._finish(key)
-                raise _Restart()
-            for child in children:
-                self._add_spec(child)
+            if optimistic:
+                # the stored order already holds the children of an unchanged expander
+                if not cut and not self._patch_children(key, children):
+                    self._finish(key)
+                    raise _Restart()
+            else:
+                for child in children:
+                    self._add_spec(child)
         self._finish(key)
 
     def _finish(self, key: str) -> None:
@@ -434,6 +491,10 @@ class Builder:
         order_fp = fingerprint.of_value(self.order)
         if prev.meta.get("order") != order_fp:
             c.meta["order"] = order_fp
+        if self.counting:  # else the walk declared nothing new: the stored answer stands
+            once = "1" if self.declared_twice == 0 else "0"
+            if prev.meta.get(DECLARED_ONCE) != once:
+                c.meta[DECLARED_ONCE] = once
         return c
 
 

@@ -103,6 +103,33 @@ def _tree_parity(param: Any, values: list[Any]) -> int:
     return values[0] % 2
 
 
+def _tree_pick(param: Any, values: list[Any]) -> list[NodeSpec]:
+    """Like a prompt choosing its template: config.txt decides what ``chosen:`` reads.
+
+    The same key with other inputs is the case the walk patches in place; reading
+    ``dirsum:`` (built late) or a third word (an ``extra:`` node appears) are the
+    cases that must fall back to declaring the graph again.
+    """
+    words = values[0].get("text", "").split()
+    first = words[0] if words else ""
+    if first == "a":
+        inputs: tuple[str, ...] = ("file:a",)
+    elif first == "b":
+        inputs = ("dirsum:",)
+    elif first:
+        inputs = ("file:b.txt", "file:d1/a")
+    else:
+        inputs = ()
+    out = [NodeSpec("chosen:", "chosen", inputs)]
+    if len(words) >= 3:
+        out.append(NodeSpec("extra:", "chosen", ("file:config.txt",)))
+    return out
+
+
+def _tree_chosen(param: Any, values: list[Any]) -> list[Any]:
+    return [v.get("text", v.get("error")) if isinstance(v, dict) else v for v in values]
+
+
 TREE_RULES = {
     r.kind: r
     for r in [
@@ -112,6 +139,8 @@ TREE_RULES = {
         Rule("dirsum", "1", _tree_dirsum),
         Rule("report", "1", _tree_report),
         Rule("parity", "1", _tree_parity),
+        Rule("pick", "1", _tree_pick, expands=True),
+        Rule("chosen", "1", _tree_chosen),
     ]
 }
 
@@ -121,6 +150,8 @@ TREE_ROOTS = [
     NodeSpec("report:", "report", ("dirsum:", "file:config.txt")),
     # a node whose value rarely changes: dependents of it are cut off
     NodeSpec("parity:", "parity", ("dirsum:",)),
+    # an expander that changes the inputs of its child, as a prompt's template does
+    NodeSpec("pick:", "pick", ("file:config.txt",)),
 ]
 
 

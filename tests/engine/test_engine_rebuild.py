@@ -285,8 +285,8 @@ def test_changed_roots_keep_reused_subtrees(tmp_path):
     write(os.path.join(root, "d1/a"), "x y")
     cfg = config(root, str(tmp_path / "store"))
     session_build(cfg, TREE_ROOTS[:2], TREE_RULES)
-    out, values = session_build(cfg, TREE_ROOTS, TREE_RULES)
-    assert values == all_values(build(root, TREE_ROOTS, TREE_RULES))
+    out, values = session_build(cfg, TREE_ROOTS[:3], TREE_RULES)
+    assert values == all_values(build(root, TREE_ROOTS[:3], TREE_RULES))
     assert out.result.counters.recomputed == 1  # only the new root
 
 
@@ -364,3 +364,84 @@ def test_one_decision_per_node_and_readable_lines(wc):
     for d in out.result.decisions:
         j = d.to_json()
         assert set(j) == {"node", "kind", "status", "reason", "detail", "wall_s"}
+
+
+# -- an expander that changes its child's inputs (a prompt switching template) ---------
+
+
+def _pick_tree(tmp_path, config_text: str):
+    root = str(tmp_path / "w")
+    for rel, text in {"a": "one", "b.txt": "two three", "d1/a": "four", "config.txt": config_text}.items():
+        write(os.path.join(root, rel), text)
+    cfg = config(root, str(tmp_path / "store"))
+    session_build(cfg, TREE_ROOTS, TREE_RULES)
+    return root, cfg
+
+
+def _rebuild_watching_respec(root, cfg, monkeypatch):
+    from promptgen.engine import build as build_mod
+
+    calls = []
+    real = build_mod.Builder._respec_from_expanders
+
+    def spy(self):
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(build_mod.Builder, "_respec_from_expanders", spy)
+    out, values = session_build(cfg, TREE_ROOTS, TREE_RULES)
+    assert values == all_values(build(root, TREE_ROOTS, TREE_RULES))
+    return out, values, bool(calls)
+
+
+def test_a_child_switching_inputs_is_patched_in_place(tmp_path, monkeypatch):
+    """Same children, other inputs: the stored order is walked on, nothing is
+    declared again (no expander values loaded) and the order is not rewritten."""
+    root, cfg = _pick_tree(tmp_path, "a")
+    write(os.path.join(root, "config.txt"), "ab")
+    out, values, respec = _rebuild_watching_respec(root, cfg, monkeypatch)
+    assert values["chosen:"] == ["two three", "four"]
+    assert not respec and out.result.structure_changed
+    assert out.result.commit.order is None
+    s = statuses(out.result)
+    assert s["chosen:"] == ("ran", ex.DEPENDENCY_CHANGED)
+    # and back: the patched trace was stored
+    write(os.path.join(root, "config.txt"), "a")
+    out, values, respec = _rebuild_watching_respec(root, cfg, monkeypatch)
+    assert values["chosen:"] == ["one"] and not respec
+
+
+@pytest.mark.parametrize("new_text, why", [
+    ("b", "the new input (dirsum:) comes later in the stored order"),
+    ("a a a", "a node appears (extra:)"),
+])
+def test_other_structure_changes_declare_the_graph_again(tmp_path, monkeypatch, new_text, why):
+    root, cfg = _pick_tree(tmp_path, "a")
+    write(os.path.join(root, "config.txt"), new_text)
+    _, _, respec = _rebuild_watching_respec(root, cfg, monkeypatch)
+    assert respec, why
+
+
+def test_a_graph_declaring_a_node_twice_is_never_patched(tmp_path, monkeypatch):
+    """Two expanders declaring the same node: patching one's child could hide a
+    conflict a clean build reports, so any change declares the graph again."""
+    def pick_twice(param, values):
+        text = values[0].get("text", "")
+        return [NodeSpec("chosen:", "chosen", ("file:a",) if text.startswith("a") else ("file:b.txt",))]
+
+    def pick_same(param, values):
+        return [NodeSpec("chosen:", "chosen", ("file:a",))]
+
+    rules = dict(TREE_RULES, pick=Rule("pick", "1", pick_twice, expands=True),
+                 same=Rule("same", "1", pick_same, expands=True))
+    roots = [NodeSpec("pick:", "pick", ("file:config.txt",)), NodeSpec("same:", "same", ())]
+    root = str(tmp_path / "w")
+    for rel, text in {"a": "one", "b.txt": "two", "config.txt": "a"}.items():
+        write(os.path.join(root, rel), text)
+    cfg = config(root, str(tmp_path / "store"))
+    session_build(cfg, roots, rules)
+    write(os.path.join(root, "config.txt"), "b")
+    with pytest.raises(BuildError, match="produced twice"):
+        build(root, roots, rules)  # the clean answer
+    with pytest.raises(BuildError, match="produced twice"):
+        session_build(cfg, roots, rules)
