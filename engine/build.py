@@ -330,8 +330,7 @@ class Builder:
         return rec.fingerprint
 
     def _source_decision(self, key: str, before: Optional[SourceRecord], rec: SourceRecord) -> None:
-        kind = key.split(":", 1)[0]
-        path = key.split(":", 1)[1]
+        kind, _, path = key.partition(":")
         if not rec.refreshed:
             self.decisions.append(ex.Decision(key, kind, ex.REUSED))
         elif before is None or self.force:
@@ -378,7 +377,13 @@ class Builder:
         spec = self.specs[key]
         rule = self._rule(spec)
         trace = self.prev.traces.get(key)
-        input_fps = [self._source_fp(i) if is_source(i) else self._dep_fp(key, i, optimistic) for i in spec.inputs]
+        fps, src = self.fps, self.src
+        input_fps = [
+            fps[i] if i in fps  # a derived node built before this one
+            else src[i].fingerprint if i in src  # a source already checked
+            else self._source_fp(i) if is_source(i) else self._dep_fp(key, i, optimistic)
+            for i in spec.inputs
+        ]
         reason, detail = self._why(spec, rule, trace, input_fps)
         self.counters.nodes += 1
         if reason is None:
@@ -456,7 +461,7 @@ class Builder:
             return self._absent_reason(), {}
         if trace.rule_version != rule.version:
             return ex.RULE_CHANGED, {"old": trace.rule_version, "new": rule.version}
-        if trace.spec != spec:
+        if trace.spec is not spec and trace.spec != spec:
             added = [i for i in spec.inputs if i not in trace.spec.inputs]
             removed = [i for i in trace.spec.inputs if i not in spec.inputs]
             what = "inputs changed"
@@ -465,6 +470,8 @@ class Builder:
             elif trace.spec.param != spec.param:
                 what = "parameters changed"
             return ex.DEPENDENCY_CHANGED, {"what": what, "added": added, "removed": removed}
+        if trace.input_fps == input_fps:
+            return None, {}
         for dep, old, new in zip(spec.inputs, trace.input_fps, input_fps):
             if old != new:
                 if is_source(dep):

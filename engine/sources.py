@@ -102,6 +102,7 @@ class SourceReader:
                  known_stamps: Optional[Mapping[str, Stamp]] = None) -> None:
         self.root = os.path.abspath(root)
         self.root_real = os.path.realpath(self.root)
+        self._root_slash = os.path.join(self.root, "")  # keys hold relative "/" paths
         self.max_file_bytes = max_file_bytes
         self.counters = SourceCounters()
         #: Stamps (by absolute path) this process observed moments ago — the
@@ -112,7 +113,7 @@ class SourceReader:
     # -- paths -------------------------------------------------------------
     def abspath(self, key: str) -> str:
         rel = source_path(key)
-        return self.root if rel in ("", ".") else os.path.join(self.root, rel)
+        return self.root if rel in ("", ".") else self._root_slash + rel
 
     def _inside(self, path: str) -> bool:
         real = os.path.realpath(path)
@@ -122,7 +123,6 @@ class SourceReader:
     def check(self, key: str, prev: Optional[SourceRecord]) -> SourceRecord:
         """The current record of a source, reading it only if the stamp says so."""
         path = self.abspath(key)
-        now = time.time_ns()
         stamp = self.known_stamps.get(path)
         if stamp is None or prev is None or stamp != prev.stamp:
             # only "unchanged" is taken from an earlier look; what is read is stat'ed now
@@ -130,6 +130,7 @@ class SourceReader:
         self.counters.stat += 1
         if prev is not None and prev.stamp == stamp and not is_racy(stamp, prev.recorded_ns):
             return prev
+        now = time.time_ns()  # before reading: the racy rule needs "read no earlier than"
         if key.startswith("dir:"):
             return self._list(path, stamp, now)
         return self._read(path, stamp, now)

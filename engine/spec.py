@@ -57,8 +57,12 @@ def kind_of(key: str) -> str:
     return key.split(":", 1)[0]
 
 
+_SOURCE_PREFIXES = tuple(f"{kind}:" for kind in SOURCE_KINDS)
+
+
 def is_source(key: str) -> bool:
-    return kind_of(key) in SOURCE_KINDS
+    # called for every input of every node of every build: no split
+    return key.startswith(_SOURCE_PREFIXES) or key in SOURCE_KINDS
 
 
 def source_path(key: str) -> str:
