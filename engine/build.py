@@ -36,7 +36,7 @@ from .store import Commit, Previous, Store, StoreDamaged, Trace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterator, Mapping, Optional
+    from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
     from .stamp import Stamp
 
@@ -101,6 +101,12 @@ class ValueMap:
 
     def __contains__(self, key: object) -> bool:
         return key in self._index
+
+    def preload(self, keys: Iterable[str]) -> None:
+        """Load the stored values of ``keys`` in one go (a caller about to read many)."""
+        wanted = [k for k in keys if k in self._index and k not in self._computed]
+        if wanted and self._store is not None:
+            self._computed.update(self._store.values(wanted))
 
     def get(self, key: str, default: Any = None) -> Any:
         try:

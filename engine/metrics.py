@@ -96,17 +96,20 @@ def for_build(result) -> list[Increment]:
         counter("promptgen_files_read_total", result.counters.files_read),
         counter("promptgen_files_stat_total", result.counters.files_stat),
     ]
+    hits: dict[str, int] = {}  # most nodes are hits: one series per kind, not per node
     for d in result.decisions:
+        if d.status == "reused":
+            if not is_source(d.key):
+                hits[d.kind] = hits.get(d.kind, 0) + 1
+            continue
         if is_source(d.key):
             continue
-        if d.status == "reused":
-            out.append(counter("promptgen_cache_hits_total", kind=d.kind))
-        else:
-            out.append(counter("promptgen_cache_misses_total", kind=d.kind))
-            out.append(counter("promptgen_nodes_recomputed_total", kind=d.kind, reason=d.reason or ""))
-            out.append(observe("promptgen_node_duration_seconds", d.wall_s, kind=d.kind))
-            if d.status == "cut_off":
-                out.append(counter("promptgen_nodes_cut_off_total", kind=d.kind))
+        out.append(counter("promptgen_cache_misses_total", kind=d.kind))
+        out.append(counter("promptgen_nodes_recomputed_total", kind=d.kind, reason=d.reason or ""))
+        out.append(observe("promptgen_node_duration_seconds", d.wall_s, kind=d.kind))
+        if d.status == "cut_off":
+            out.append(counter("promptgen_nodes_cut_off_total", kind=d.kind))
+    out.extend(counter("promptgen_cache_hits_total", n, kind=kind) for kind, n in hits.items())
     return merge(out)
 
 

@@ -310,6 +310,26 @@ class Store:
         except (sqlite3.DatabaseError, ValueError, UnicodeEncodeError) as exc:
             raise StoreDamaged(str(exc)) from exc
 
+    def values(self, keys: list[str]) -> dict[str, Any]:
+        """Several stored values at once (one query per 500 keys), each checked as in :meth:`value`."""
+        out: dict[str, Any] = {}
+        try:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                rows = self.conn.execute(
+                    f"SELECT key, value, fingerprint FROM nodes WHERE key IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+                for key, text, fp in rows:
+                    if fingerprint.of_bytes(text.encode("utf-8")) != fp:
+                        raise StoreDamaged(f"the stored value of {key} does not match its fingerprint")
+                    out[key] = json.loads(text)
+        except (sqlite3.DatabaseError, ValueError, UnicodeEncodeError) as exc:
+            raise StoreDamaged(str(exc)) from exc
+        missing = [k for k in keys if k not in out]
+        if missing:
+            raise StoreDamaged(f"no stored value for {missing[0]}")
+        return out
+
     def builds(self, limit: int = KEEP_BUILDS) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT id, started_ns, duration_s, mode, summary FROM builds ORDER BY id DESC LIMIT ?", (limit,)

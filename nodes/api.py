@@ -175,6 +175,9 @@ def plan_reports(values: Mapping[str, JSON]) -> list[dict]:
     no achievements or its prompt is otherwise unusable, else 0).
     """
     reports = []
+    preload = getattr(values, "preload", None)  # a store-backed mapping: one query, not one per plan
+    if preload is not None:
+        preload([k for k in values if k.startswith(("state:", "prompt:"))])
     for key in values:  # keys only: a store-backed mapping loads values on demand
         if not key.startswith("state:"):
             continue

@@ -20,7 +20,7 @@ from engine_testlib import (
 from promptgen.engine import explain as ex
 from promptgen.engine import fastpath, journal
 from promptgen.engine.build import build
-from promptgen.engine.store import KEEP_BUILDS, SCHEMA_VERSION, Store
+from promptgen.engine.store import KEEP_BUILDS, SCHEMA_VERSION, Store, StoreDamaged
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -388,3 +388,25 @@ def test_kill_9_just_before_commit_leaves_the_previous_state(wc):
     assert _dump(_db(cfg)) == before  # rolled back on the next open: the previous state
     out, values = session_build(cfg, WC_ROOTS, wc_rules())
     assert out.warnings == [] and values["report:all"] == 8
+
+
+def test_values_in_one_go_are_checked_like_one_value(wc):
+    """``ValueMap.preload`` (a caller about to read many values) goes through
+    ``Store.values``: the same fingerprint check, the same damage report."""
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    store = Store.open(cfg.store_dir)
+    try:
+        keys = ["count:a.txt", "count:b.txt", "report:all"]
+        assert store.values(keys) == {k: store.value(k) for k in keys}
+        with pytest.raises(StoreDamaged, match="no stored value for count:zzz"):
+            store.values(keys + ["count:zzz"])
+    finally:
+        store.close()
+    _bad_value(_db(cfg))
+    store = Store.open(cfg.store_dir)
+    try:
+        with pytest.raises(StoreDamaged):
+            store.values(["report:all"])
+    finally:
+        store.close()
