@@ -84,7 +84,7 @@ def _foreign_db(path):
 
 def _bad_value(path):
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE nodes SET value='{not json' WHERE key='report:all'")
+    conn.execute("UPDATE node_values SET value='{not json' WHERE key='report:all'")
     conn.commit()
     conn.close()
 
@@ -410,3 +410,11 @@ def test_values_in_one_go_are_checked_like_one_value(wc):
             store.values(["report:all"])
     finally:
         store.close()
+
+
+def test_damage_is_reported_on_one_printable_line():
+    """SQLite quotes undecodable bytes in its messages; a warning stays one line."""
+    exc = StoreDamaged("Could not decode to UTF-8 column 'key' with text 'state:x\n\x00\x1bgarbage'" + "y" * 400)
+    text = str(exc)
+    assert "\n" not in text and "\x00" not in text and len(text) <= 160
+    assert text.startswith("Could not decode to UTF-8 column 'key'")

@@ -148,7 +148,8 @@ def test_foreign_sqlite_database(built):
 def test_stored_value_that_is_not_json(built):
     """Regression (fixed in ad2ac6d): a damaged value read lazily by the metrics callback exited 3."""
     conn = sqlite3.connect(db(built))
-    conn.execute("UPDATE nodes SET value='{\"text\": ' WHERE kind IN ('prompt', 'state')")
+    conn.execute("UPDATE node_values SET value='{\"text\": ' "
+                 "WHERE key IN (SELECT key FROM nodes WHERE kind IN ('prompt', 'state'))")
     conn.commit()
     conn.close()
     (built / ".promptgen" / "snapshot").unlink()
