@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 
 from . import explain as ex
-from . import fingerprint, schedule
+from . import fingerprint
 from .sources import DEFAULT_MAX_FILE_BYTES, SourceReader, SourceRecord
 from .spec import JSON, NodeSpec, Rule, is_source
 from .store import Commit, Previous, Store, StoreDamaged, Trace
@@ -296,6 +296,8 @@ class Builder:
             pending = [k for k in self.specs if k not in self.done]
             if not pending:
                 return
+            from . import schedule  # graphlib: only when the stored order did not cover everything
+
             runnable = schedule.ready(self.specs, pending, self.done)
             if not runnable:
                 missing = sorted(

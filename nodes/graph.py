@@ -386,7 +386,7 @@ def _v(*modules: str) -> str:
     return "1-" + _module_hash(*modules)
 
 
-_COMMON = ("textutil", "numbers", "diagnostics", "layout")
+_COMMON = ("textutil", "numbers", "diagnostics", "layout", "lazyre")  # lazyre: how every parser matches
 RULES: dict[str, Rule] = {
     "walk": Rule("walk", _v("graph", "layout"), compute_walk, expands=True,
                  doc="Plan discovery: one folder of a plan root."),
