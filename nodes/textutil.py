@@ -16,8 +16,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
-_RE_HEADING = lazyre.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _RE_FENCE = lazyre.compile(r"^[ \t]*(`{3,}|~{3,})")
+#: A line (after its newline) whose first character that ``str.lstrip()`` keeps
+#: is #, ``` or ~~~: a heading, or a line that may open or close a fence.
+#: ``[^\S\n]`` is what ``lstrip()`` strips within a line (``\s`` and
+#: ``str.isspace()`` agree on every character, which the tests check);
+#: possessive, none of the marks being blank.
+_RE_MARKED_LINE = lazyre.compile(r"\n([^\S\n]*+(?:#|```|~~~)[^\n]*+)")
+_MARKS = ("#", "```", "~~~")
+_BLANKS = (" ", "\t")
 _RE_SPACES = lazyre.compile(r"\s+")
 _RE_CHECKBOX = lazyre.compile(r"\[[ xX✓✔]\]")
 #: Bold/italic markers and the decorations the methodology sprinkles on titles.
@@ -70,34 +77,68 @@ def scan(text: str) -> Doc:
     A fence opened by ``` (or ~~~) closes at a line starting with the same
     character repeated at least as many times and nothing else. Headings are ATX
     headings (up to three leading spaces) outside fences.
+
+    scan() runs for every file a build parses, and a one-file edit's build has
+    a budget of a few tens of milliseconds. Only lines starting (after blanks)
+    with #, ``` or ~~~ can change anything: one regular expression finds them
+    in the whole text, so the Python loop runs over a few dozen lines of a
+    document of hundreds, and fenced ranges are filled by slice.
     """
-    lines = normalize_text(text).split("\n")
+    text = normalize_text(text)
+    lines = text.split("\n")
     n = len(lines)
     fenced = [False] * n
     level = [0] * n
     title = [""] * n
     headings: list[int] = []
+    marked = _RE_MARKED_LINE.findall(text)  # lines 1.., each preceded by a newline
+    if lines[0].lstrip().startswith(_MARKS):
+        marked.insert(0, lines[0])
+        i = -1
+    else:
+        i = 0
+    # A marked line's index is that of the next line with its text: any line
+    # with that text in between would be marked too (being marked depends on
+    # the text only), and the searches together read the list once. Inside a
+    # fence only the closing line needs its index: the lines passed over lie
+    # before it, and none of them has its text (it would have closed the fence).
+    index = lines.index
     fence: Optional[str] = None
-    for i, raw in enumerate(lines):
+    opened = 0
+    for raw in marked:
         s = raw.lstrip()
-        head3 = s[:3]
         if fence is not None:
-            fenced[i] = True
-            if head3 == fence[:3] and s.rstrip().strip(fence[0]) == "" and len(s.rstrip()) >= len(fence):
+            if s[:3] == fence[:3] and s.rstrip().strip(fence[0]) == "" and len(s.rstrip()) >= len(fence):
+                i = index(raw, i + 1)
+                fenced[opened:i + 1] = [True] * (i + 1 - opened)
                 fence = None
             continue
-        if head3 == "```" or head3 == "~~~":
+        i = index(raw, i + 1)
+        if s[0] != "#":  # ``` or ~~~
             m = _RE_FENCE.match(raw)
             if m:
                 fence = m.group(1)
-                fenced[i] = True
-                continue
-        if head3[:1] == "#" and len(raw) - len(s) <= 3:
-            h = _RE_HEADING.match(raw)
-            if h:
-                level[i] = len(h.group(1))
-                title[i] = h.group(2)
-                headings.append(i)
+                opened = i
+            continue
+        # An ATX heading, as ^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$ reads it:
+        # up to three spaces, one to six hashes, a space or a tab; the title is
+        # the rest without its blanks, then without the longest end made of
+        # hashes and blanks (what the lazy group leaves to the tail).
+        rest = s.lstrip("#")
+        hashes = len(s) - len(rest)
+        if hashes > 6 or rest[:1] not in _BLANKS:
+            continue
+        indent = len(raw) - len(s)
+        if indent and (indent > 3 or len(raw.lstrip(" ")) != len(s)):
+            continue
+        t = rest.strip(" \t")
+        if t[-1:] == "#":
+            t = t.rstrip("#").rstrip(" \t")
+        level[i] = hashes
+        title[i] = t
+        headings.append(i)
+    if fence is not None:
+        fenced[opened:] = [True] * (n - opened)
     return Doc(lines, fenced, level, title, headings)
 
 
