@@ -68,6 +68,10 @@ operations = st.one_of(
     # write: "plain", "same_size" (pad/cut to the current size), "fixed" (then
     # mtime := FIXED), "restore" (same size, then the old mtime is put back)
     st.tuples(st.just("write"), files, contents, st.sampled_from(["plain", "same_size", "fixed", "restore"])),
+    # config.txt decides what the pick: expander's child reads: edits that move it between
+    # files are what the walk patches in place (engine_testlib._tree_pick)
+    st.tuples(st.just("write"), st.just("config.txt"), st.sampled_from(["a", "ab", "b", "a b a", "", "ba"]),
+              st.just("plain")),
     st.tuples(st.just("delete"), files),
     st.tuples(st.just("rename"), files, files),
     st.tuples(st.just("mkdir"), dirs),
