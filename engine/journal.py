@@ -3,8 +3,9 @@
 A no-op build must not write the database (that would cost a transaction and
 change the state the fast path checks). It appends its metric increments, one
 per line, to ``<store>/journal`` with a single ``O_APPEND`` write. The next
-build that takes the lock folds the journal into the database's counters, so
-``promptgen metrics`` and ``stats`` always see every build.
+build that writes the database folds the journal into its counters, in the same
+transaction (:func:`collect`), so ``promptgen metrics`` and ``stats`` always see
+every build.
 
 Line format (tab-separated): ``c|h <name> <labels> <amount>``.
 """
@@ -16,7 +17,7 @@ import os
 # for checkers only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterable
+    from typing import Iterable, Optional
 
 JOURNAL = "journal"
 ROTATE_BYTES = 1 << 20
@@ -51,18 +52,18 @@ def parse(data: bytes) -> tuple[list[tuple[str, str, str, float]], int]:
     return out, end
 
 
-def fold(store_dir: str, store) -> int:
-    """Move journal lines into ``store``'s metrics; call with the build lock held.
+def collect(store_dir: str, store) -> Optional[tuple[list[tuple[str, str, str, float]], dict[str, str]]]:
+    """Journal lines not folded yet, and the meta entries that mark them folded.
 
-    Returns the number of increments folded. The byte offset folded so far is
-    kept in the store (with the journal's inode), in the same transaction as the
-    counters, so a crash never counts a line twice.
+    The byte offset folded so far is kept in the store (with the journal's inode):
+    written in the same transaction as the counters, a crash never counts a line
+    twice, nor loses one. None when there is no journal.
     """
     path = os.path.join(store_dir, JOURNAL)
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
-        return 0
+        return None
     try:
         st = os.fstat(fd)
         ino = str(st.st_ino)
@@ -77,14 +78,23 @@ def fold(store_dir: str, store) -> int:
         os.close(fd)
     increments, used = parse(data)
     new_offset = offset + used
-    store.record_metrics(increments, {"journal_ino": ino, "journal_offset": str(new_offset)})
-    if new_offset >= ROTATE_BYTES and new_offset == st.st_size:
-        try:
-            os.unlink(path)
-            store.record_metrics([], {"journal_ino": "", "journal_offset": "0"})
-        except OSError:
-            pass
-    return len(increments)
+    if not increments and new_offset == offset and store.meta("journal_ino") == ino:
+        return [], {}  # nothing new: nothing to write
+    return increments, {"journal_ino": ino, "journal_offset": str(new_offset)}
+
+
+def rotate(store_dir: str, store, meta: dict[str, str]) -> None:
+    """After ``meta`` (from :func:`collect`) was committed: start a new journal once
+    the folded one has grown past ``ROTATE_BYTES`` and holds nothing unfolded."""
+    path = os.path.join(store_dir, JOURNAL)
+    offset = int(meta.get("journal_offset") or 0)
+    try:
+        if offset < ROTATE_BYTES or os.stat(path).st_size != offset or str(os.stat(path).st_ino) != meta["journal_ino"]:
+            return
+        os.unlink(path)
+        store.record_metrics([], {"journal_ino": "", "journal_offset": "0"})
+    except OSError:
+        pass
 
 
 def pending(store_dir: str, store) -> list[tuple[str, str, str, float]]:

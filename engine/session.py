@@ -122,12 +122,13 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
             if result.mode == "noop":
                 journal.append(config.store_dir, increments)
             else:
-                # only a build that writes anyway folds the journal: a no-op must
-                # leave state.db untouched, even when earlier no-ops left lines
+                # only a build that writes anyway folds the journal (in its own
+                # commit): a no-op must leave state.db untouched, even when earlier
+                # no-ops left lines
                 try:
-                    journal.fold(config.store_dir, store)
+                    folded = journal.collect(config.store_dir, store)
                 except sqlite3.Error:
-                    pass
+                    folded = None
                 commit = result.commit
                 commit.build = {
                     "started_ns": result.started_ns,
@@ -140,12 +141,17 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
                 # Store.reused_in_last_build)
                 commit.decisions = [d for d in result.decisions if d.status != "reused"]
                 commit.metrics = increments
+                if folded is not None:
+                    commit.metrics = folded[0] + increments
+                    commit.meta.update(folded[1])
                 try:
                     outcome.build_id = store.commit(commit)
                 except sqlite3.Error as exc:
                     warnings.append(f"could not save the store ({exc}); this answer is correct but not cached")
                     fastpath.remove(config.store_dir)
                     return outcome
+                if folded is not None:
+                    journal.rotate(config.store_dir, store, folded[1])
             outcome.persisted = True
             if data is not None:
                 _refresh_snapshot(config, result, data, known_stamps or {})

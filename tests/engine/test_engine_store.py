@@ -251,6 +251,36 @@ def test_noop_metrics_go_to_the_journal_and_are_folded_once(wc):
     assert noops() == (3.0, 1.0)
 
 
+def test_the_journal_is_folded_by_the_builds_own_commit(wc, monkeypatch):
+    """One transaction: if the build's commit fails, its journal lines stay pending
+    (counted by the next build that commits, once); a build writes no other one."""
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    session_build(cfg, WC_ROOTS, wc_rules())  # a no-op: one journal line set
+    write(os.path.join(root, "docs/a.txt"), "changed")
+    commits = []
+    real_commit, real_record = Store.commit, Store.record_metrics
+
+    def failing_commit(self, commit):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Store, "commit", failing_commit)
+    monkeypatch.setattr(Store, "record_metrics", lambda self, *a, **k: commits.append("extra"))
+    out, _ = session_build(cfg, WC_ROOTS, wc_rules())
+    assert any("could not save the store" in w for w in out.warnings)
+    assert commits == []  # no transaction of its own for the journal
+    monkeypatch.setattr(Store, "commit", real_commit)
+    monkeypatch.setattr(Store, "record_metrics", real_record)
+    session_build(cfg, WC_ROOTS, wc_rules())
+    s = Store.open(cfg.store_dir)
+    try:
+        counted = dict(((n, lab), v) for n, lab, v in s.counters())
+        assert counted[("promptgen_builds_total", "mode=noop")] == 1.0
+        assert journal.pending(cfg.store_dir, s) == []
+    finally:
+        s.close()
+
+
 def test_journal_torn_line_is_skipped():
     incs, used = journal.parse(b"c\tx\t\t1.0\nnonsense\nh\ty\t\t0.5\nc\tz\t\t2")
     assert incs == [("c", "x", "", 1.0), ("h", "y", "", 0.5)]
