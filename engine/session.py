@@ -21,7 +21,7 @@ from .build import BuildResult, build
 from .lock import BuildLock
 from .spec import NodeSpec, Rule
 from .stamp import is_racy, stat_stamp
-from .store import Store, StoreDamaged, StoreUnavailable
+from .store import Store, StoreDamaged, StoreUnavailable, one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -147,6 +147,14 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
                 try:
                     outcome.build_id = store.commit(commit)
                 except sqlite3.Error as exc:
+                    if attempt == 1 and _is_damage(exc):
+                        # pages no read had touched (a value, old decisions) are
+                        # damaged: the cache is replaced, as if found at load time
+                        store.warnings.append(f"store {store.path} is damaged ({one_line(str(exc))}); "
+                                              "rebuilding from scratch")
+                        store.discard()
+                        store.damaged_on_open = True
+                        continue
                     warnings.append(f"could not save the store ({exc}); this answer is correct but not cached")
                     fastpath.remove(config.store_dir)
                     return outcome
@@ -219,6 +227,12 @@ def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any,
     payload = dict(payload)
     payload.setdefault("kinds", kind_counts(result))
     fastpath.write(config.store_dir, config.snapshot_key, entries, payload, blobs)
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    """A corrupt database (as opposed to a full disk, a read-only folder, a lock)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB" or "malformed" in str(exc)
 
 
 def _why(exc: BaseException) -> str:

@@ -448,3 +448,46 @@ def test_damage_is_reported_on_one_printable_line():
     text = str(exc)
     assert "\n" not in text and "\x00" not in text and len(text) <= 160
     assert text.startswith("Could not decode to UTF-8 column 'key'")
+
+
+def test_damage_found_only_by_the_commit_replaces_the_store(wc, monkeypatch):
+    """Garbage in pages no read touches (a value, old decisions) surfaces when the
+    build writes: the store is replaced once, not "could not save" forever."""
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    write(os.path.join(root, "docs/a.txt"), "changed")
+    past_racy_window()  # so that the build after the recovery is a no-op
+    real = Store.commit
+    calls = []
+
+    def commit_once_malformed(self, commit):
+        calls.append(1)
+        if len(calls) == 1:
+            exc = sqlite3.DatabaseError("database disk image is malformed")
+            exc.sqlite_errorname = "SQLITE_CORRUPT"
+            raise exc
+        return real(self, commit)
+
+    monkeypatch.setattr(Store, "commit", commit_once_malformed)
+    out, values = session_build(cfg, WC_ROOTS, wc_rules())
+    assert len(calls) == 2 and out.persisted
+    assert [w for w in out.warnings if "damaged" in w] and not [w for w in out.warnings if "could not save" in w]
+    assert values == all_values(build(root, WC_ROOTS, wc_rules()))
+    monkeypatch.setattr(Store, "commit", real)
+    out, _ = session_build(cfg, WC_ROOTS, wc_rules())
+    assert out.warnings == [] and out.result.mode == "noop"
+
+
+def test_a_full_disk_at_commit_is_not_called_damage(wc, monkeypatch):
+    root, cfg = wc
+    session_build(cfg, WC_ROOTS, wc_rules())
+    write(os.path.join(root, "docs/a.txt"), "changed")
+
+    def full(self, commit):
+        exc = sqlite3.OperationalError("database or disk is full")
+        exc.sqlite_errorname = "SQLITE_FULL"
+        raise exc
+
+    monkeypatch.setattr(Store, "commit", full)
+    out, _ = session_build(cfg, WC_ROOTS, wc_rules())
+    assert [w for w in out.warnings if "could not save the store" in w] and not out.persisted

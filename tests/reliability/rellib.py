@@ -111,9 +111,15 @@ def inproc(*argv: str) -> Run:
 
 # -- workspaces -----------------------------------------------------------------
 def copy_demo(dest: Path) -> Path:
-    """A private copy of examples/demo's work-space/ (never its .promptgen/)."""
+    """A private copy of examples/demo's work-space/ (never its .promptgen/), aged.
+
+    The copy keeps the mtimes but every ctime is *now*: a build within the racy
+    window (50 ms) would distrust every stamp and write no snapshot, and tests
+    that damage or race the snapshot would depend on how fast that build is.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(DEMO / "work-space", dest / "work-space", symlinks=True)
+    time.sleep(0.12)
     return dest
 
 
