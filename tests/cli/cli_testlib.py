@@ -133,11 +133,15 @@ def make_workspace(root: Path, plans: Mapping[str, Sequence[str]]) -> Path:
 
 
 def set_status(path: Path, status: str) -> None:
-    """Rewrite the ``**Status**:`` line of a SUBPLAN / EXECUTION_TASK header in place."""
+    """Rewrite the ``**Status**:`` line of a SUBPLAN / EXECUTION_TASK header in place,
+    then wait out the racy window (as any edit a person makes has): a build within
+    50 ms of the write would distrust the new stamp and the build after it would
+    re-hash the file, which tests counting builds must not depend on."""
     text = path.read_text(encoding="utf-8")
     new, n = re.subn(r"^\*\*Status\*\*:.*$", f"**Status**: {status}", text, count=1, flags=re.M)
     assert n == 1, f"no **Status** line in {path}"
     path.write_text(new, encoding="utf-8")
+    time.sleep(0.12)
 
 
 def tree_snapshot(top: Path) -> dict[str, tuple]:
