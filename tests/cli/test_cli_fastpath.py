@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cli_testlib import imported_modules
+from cli_testlib import DEMO_DIR, imported_modules, set_status
+
+SUBPLAN_22 = f"{DEMO_DIR}/subplans/SUBPLAN_DEMO-FEATURE_22.md"
 
 HEAVY = {"networkx", "rich", "prometheus_client", "sqlite3", "_sqlite3", "argparse"}
 
@@ -39,3 +41,20 @@ def test_the_profile_does_see_heavy_imports_off_the_fast_path(ro_warm, pg):
     assert r.code == 0
     mods = {m.split(".")[0] for m in imported_modules(r.err)}
     assert {"rich", "argparse", "sqlite3"} <= mods, mods
+
+
+#: Off every build path, not only the no-op's: each costs more than an edit's whole budget.
+NOT_ON_THE_BUILD_PATH = {"networkx", "rich", "prometheus_client", "argparse", "typing", "dataclasses", "inspect"}
+
+
+def test_an_edit_build_imports_only_what_it_needs(warm, pg):
+    """A build after a one-file edit (the status flip the benchmark times) imports
+    sqlite3 and the parsers, and none of the heavy or merely convenient modules.
+    (pathlib is not checked here: an editable install imports it at start-up; the
+    nodes tests and the CI's regular install cover it.)"""
+    set_status(warm / SUBPLAN_22, "✅ Complete")
+    r = pg("build", "--json", cwd=warm, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert r.code == 0 and '"mode": "incremental"' in r.out, str(r)
+    mods = imported_modules(r.err)
+    assert "sqlite3" in mods and "promptgen.nodes.subplan_parser" in mods, "not an edit build"
+    assert not sorted({m for m in mods if m.split(".")[0] in NOT_ON_THE_BUILD_PATH}), mods
