@@ -741,6 +741,65 @@ class Bench:
             Row("one-file edit: imports", f"{len(mods)} modules, {sum(m['self_us'] for m in mods) / 1000:.0f} ms; {heavy}", slow, "-", "-", "INFO")
         )
 
+    #: Run by the interpreter of the measured promptgen: builds in one long-lived process,
+    #: as ``promptgen watch`` does, and times the builds after each edit/revert.
+    RESIDENT_CODE = (
+        "import json, os, sys, time\n"
+        "from promptgen.cli.workspace import build, locate\n"
+        "root, target, edited_file, n, wait = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])\n"
+        "ws = locate(root)\n"
+        "build(ws).outcome.close()\n"
+        "orig, st = open(target, 'rb').read(), os.stat(target)\n"
+        "edited = open(edited_file, 'rb').read()\n"
+        "out, step = [], 0\n"
+        "try:\n"
+        "    for _ in range(n):\n"
+        "        for data in (edited, orig):\n"
+        "            step += 1\n"
+        "            open(target, 'wb').write(data)\n"
+        "            mt = st.st_mtime_ns + step * 1_000_000_000\n"
+        "            os.utime(target, ns=(mt, mt))\n"
+        "            time.sleep(wait)\n"
+        "            t = time.perf_counter()\n"
+        "            b = build(ws)\n"
+        "            out.append([time.perf_counter() - t, b.result.counters.recomputed])\n"
+        "            b.outcome.close()\n"
+        "finally:\n"
+        "    open(target, 'wb').write(orig)\n"
+        "    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))\n"
+        "print(json.dumps(out))\n"
+    )
+
+    def resident(self) -> None:
+        """INFO: the same edit, rebuilt by one long-lived process (what ``promptgen watch``
+        pays per change): the cost of the build itself, without starting Python and
+        importing it every time."""
+        r = self.runner
+        target = self._edit_target()
+        path: Path = target["path"]
+        edited_text, _ = toggle_status(path.read_text(encoding="utf-8"))
+        edited_file = self.tmp / "resident-edited.md"
+        edited_file.write_text(edited_text, encoding="utf-8")
+        self.settle()
+        argv = [r.python, "-c", self.RESIDENT_CODE, str(self.ws), str(path), str(edited_file),
+                str(self.settings.edit_samples), str(RACY_WAIT_S)]
+        out, _, _ = r.run(argv, cwd=self.ws, what="builds in one resident process")
+        samples = json.loads(out.strip().splitlines()[-1])
+        self.settle()
+        s = summarize([t for t, _ in samples])
+        recomputed = sorted({n for _, n in samples})
+        self.results["resident_edit"] = {"build": s, "recomputed_per_build": recomputed, "file": str(path.relative_to(self.ws))}
+        self.rows.append(
+            Row(
+                "one-file edit, resident process",
+                f"{fmt_med(s)}, {'/'.join(map(str, recomputed))} recomputed",
+                "what `promptgen watch` pays per change",
+                "-",
+                "-",
+                "INFO",
+            )
+        )
+
     def touch(self) -> None:
         r = self.runner
         target = self._edit_target()
@@ -1037,6 +1096,7 @@ def main(argv: list[str] | None = None) -> int:
             ("imports", "imports", "imports on the no-op path", bench.imports),
             ("next", "next_warm", "next @plan (warm) vs python -c pass", bench.next_warm),
             ("edit", "edit", "one-file edit", bench.edit),
+            ("resident", "resident_edit", "one-file edit in a resident process", bench.resident),
             ("touch", "touch", "touch-only edit", bench.touch),
             ("seed", "seed", "seed targets", bench.seed),
             ("seed", "ops", "slowest operation", bench.slowest_op),
