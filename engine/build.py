@@ -75,7 +75,8 @@ class BuildCounters:
 class ValueMap:
     """Values of the derived nodes of a build; stored values are loaded on demand.
 
-    A read-only mapping (``[]``, ``get``, ``in``, iteration over keys, ``items``).
+    A read-only mapping (``[]``, ``get``, ``in``, ``keys``/``items``/``values``,
+    iteration over keys); ``preload`` fetches many stored values in one query.
     """
 
     def __init__(self, keys: list[str], computed: dict[str, JSON], store: Optional[Store]) -> None:
