@@ -173,10 +173,17 @@ def test_noop_next_is_answered_while_a_build_holds_the_lock(tmp_path):
     root = tmp_path / "ws"
     _workspace(root, seed=77)
     want = clean_status(root)
+    # the history's last edit must be older than the racy window (50 ms) when the
+    # build reads it, or the build rightly writes no snapshot and `next` must wait
+    # for the lock: on an idle worker the oracle and the start of `build` can take
+    # less than that
+    time.sleep(0.12)
     assert cli("build", "--workspace", root).code == 0
+    assert (root / ".promptgen" / "snapshot").exists(), "the build wrote no snapshot"
     pf = str(root / want.json()["plans"][0]["plan_file"])
     with hold_lock(root / ".promptgen", "4343"):
-        r = cli("next", pf, "--workspace", root, timeout=60)
+        # a reader that queued would wait for the whole timeout: 20 s says so sooner
+        r = cli("next", pf, "--workspace", root, timeout=20)
     assert r.code in (0, 1), str(r)
     assert r.out == clean(["next", pf], root).out
 
