@@ -22,6 +22,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
+    from promptgen.engine.fastpath import Observation
+
 SNAPSHOT_FORMAT = "1"
 
 
@@ -90,7 +92,7 @@ def _parse(argv: list[str]) -> Optional[tuple[str, Optional[str], bool, list[str
     return verb, workspace, as_json, positionals
 
 
-def plain_namespace(argv: list[str], observed: Optional[dict] = None) -> Optional[object]:
+def plain_namespace(argv: list[str], observed: Optional[Observation] = None) -> Optional[object]:
     """For a plain ``build``/``next``, the namespace argparse would produce, else None.
 
     When the snapshot cannot answer, the plain forms still skip building the
@@ -103,17 +105,17 @@ def plain_namespace(argv: list[str], observed: Optional[dict] = None) -> Optiona
 
     verb, workspace, as_json, positionals = parsed
     common = dict(command=verb, workspace=workspace, plan_root=[], store=None, no_wait=False,
-                  observed_stamps=observed)
+                  observation=observed)
     if verb == "build":
         return SimpleNamespace(**common, plans=[], json=as_json, timings=False, force=False)
     return SimpleNamespace(**common, plan=positionals[0], achievement=None, copy=False)
 
 
-def try_fast(argv: list[str], observed: Optional[dict] = None) -> Optional[int]:
+def try_fast(argv: list[str], observed: Optional[Observation] = None) -> Optional[int]:
     """Answer a no-op from the snapshot and return the exit code, or None.
 
     When the snapshot does not answer because something changed, ``observed``
-    receives the stamps its check saw (see ``fastpath.load``)."""
+    receives what its check saw (see ``fastpath.Observation``)."""
     t0 = time.perf_counter()
     parsed = _parse(argv)
     if parsed is None or os.environ.get("PROMPTGEN_NO_FASTPATH"):
@@ -153,7 +155,8 @@ def try_fast(argv: list[str], observed: Optional[dict] = None) -> Optional[int]:
             sys.stdout.write(
                 '{"nodes": %d, "recomputed": 0, "reused": %d, "cut_off": 0, "duration_s": %.6f, '
                 '"recomputed_nodes": [], "cut_off_nodes": [], "mode": "noop", "counters": {"files_stat": %d, '
-                '"files_read": 0, "files_hashed": 0, "dirs_listed": 0}, "plans": %d, "warnings": []}\n'
+                '"files_read": 0, "files_hashed": 0, "dirs_listed": 0, "nodes_visited": 0}, "plans": %d, '
+                '"warnings": []}\n'
                 % (nodes, nodes, elapsed, payload.get("sources", payload["_stat_count"]), len(plans))
             )
         else:

@@ -18,13 +18,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
+    from promptgen.engine.fastpath import Observation
+
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from .fast import try_fast
 
-    # stamps the no-op check saw: when it finds a change, the build reuses them
-    observed: dict[str, tuple[int, int, int, int]] = {}
+    from promptgen.engine.fastpath import Observation
+
+    # what the no-op check saw: when it finds a change, the build starts from it
+    observed = Observation()
     try:
         code = try_fast(args, observed)
     except BrokenPipeError:
@@ -49,7 +53,7 @@ def _reader_left() -> int:
     return 0
 
 
-def _full(argv: list[str], observed: Optional[dict[str, tuple[int, int, int, int]]] = None) -> int:
+def _full(argv: list[str], observed: Optional[Observation] = None) -> int:
     from . import exitcodes
     from .output import error
 

@@ -87,25 +87,102 @@ def code_paths() -> list[str]:
 
 
 class Built:
-    """A finished build and the per-plan answers derived from it."""
+    """A finished build and the per-plan answers derived from it.
 
-    __slots__ = ("outcome", "reports")
+    ``plans`` is the plan index the fast path answers from (one entry per plan:
+    feature, folder, plan_file, plan_state, state, exit_code, warnings as
+    printed) and ``prompts`` every plan's prompt text by plan file — what plain
+    ``build`` and ``next`` print. ``reports`` are the full plan reports
+    (achievements, current, available…), computed on first use: after a
+    targeted build the index is patched from the last one instead.
+    """
 
-    def __init__(self, outcome: Outcome, reports: list[dict[str, Any]]) -> None:
+    __slots__ = ("outcome", "plans", "prompts", "_reports")
+
+    def __init__(self, outcome: Outcome, plans: list[dict[str, Any]], prompts: dict[str, str],
+                 reports: Optional[list[dict[str, Any]]] = None) -> None:
         self.outcome = outcome
-        self.reports = reports
+        self.plans = plans
+        self.prompts = prompts
+        self._reports = reports
 
     @property
     def result(self):
         return self.outcome.result
 
+    @property
+    def reports(self) -> list[dict[str, Any]]:
+        if self._reports is None:
+            from promptgen.nodes import api
+
+            self._reports = api.plan_reports(self.result.values)
+        return self._reports
+
+    def report(self, plan_file: str) -> dict[str, Any]:
+        """The full report of one plan (without computing every plan's)."""
+        if self._reports is None:
+            from promptgen.nodes import api
+
+            return api.plan_report(self.result.values, plan_file)
+        return next(r for r in self._reports if r["plan_file"] == plan_file)
+
+
+class _Answers:
+    """The answers of one build, made once: from the full reports, or — after
+    a targeted build — by patching the last snapshot's index with the plans
+    whose state or prompt changed."""
+
+    def __init__(self, ws: Workspace, observation: Any) -> None:
+        self.ws = ws
+        self.observation = observation
+        self.done: Optional[tuple[Any, Any, Any, Any]] = None  # plans, prompts, reports, result
+
+    def of(self, outcome_or_result: Any) -> tuple[list[dict[str, Any]], dict[str, str], Optional[list]]:
+        result = getattr(outcome_or_result, "result", outcome_or_result)
+        if self.done is None or self.done[3] is not result:
+            self.done = (*self._make(result), result)
+        return self.done[0], self.done[1], self.done[2]
+
+    def _make(self, result: Any) -> tuple[list[dict[str, Any]], dict[str, str], Optional[list]]:
+        from promptgen.nodes import api
+
+        patched = self._patched(result) if result.targeted else None
+        if patched is not None:
+            return patched[0], patched[1], None
+        reports = api.plan_reports(result.values)
+        return [plan_entry(r) for r in reports], {r["plan_file"]: r["prompt"] for r in reports}, reports
+
+    def _patched(self, result: Any) -> Optional[tuple[list[dict[str, Any]], dict[str, str]]]:
+        from promptgen.engine import fastpath
+        from promptgen.nodes import api
+
+        obs = self.observation
+        last = obs.payload if obs is not None else None
+        prompts = fastpath.load_blobs(self.ws.store_dir, last) if last is not None else None
+        if prompts is None:
+            return None
+        changed = {d.key.split(":", 1)[1] for d in result.decisions
+                   if d.status == "ran" and d.kind in ("state", "prompt")}
+        plans = []
+        prompts = dict(prompts)
+        for entry in last["plans"]:
+            pf = entry["plan_file"]
+            if pf in changed:
+                report = api.plan_report(result.values, pf)
+                entry = plan_entry(report)
+                prompts[pf] = report["prompt"]
+            plans.append(entry)
+        return plans, prompts
+
 
 def build(ws: Workspace, *, force: bool = False, wait: bool = True,
           on_wait: Optional[Callable[[Optional[int]], None]] = None,
-          known_stamps: Optional[dict[str, Any]] = None) -> Built:
-    """Run an incremental build of every plan and collect the reports.
+          known_stamps: Optional[dict[str, Any]] = None, observation: Any = None) -> Built:
+    """Run an incremental build of every plan and collect the answers.
 
-    ``known_stamps``: what the no-op check just stat'ed (not stat'ed again)."""
+    ``known_stamps``: what the no-op check just stat'ed (not stat'ed again);
+    ``observation``: the same check's full account (a fastpath.Observation),
+    with which the build is targeted at what changed."""
     from promptgen.nodes import api
 
     config = ws.config or api.load_config(ws.root, ws.extra_plan_roots)
@@ -115,18 +192,14 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
         snapshot_key=fast.snapshot_key(ws.root, ws.store_dir, ws.extra_plan_roots),
         extra_paths=code_paths() + [ws.config_path],
     )
-    reports_box: dict[str, list[dict[str, Any]]] = {}
+    answers = _Answers(ws, None if force else observation)
 
-    def reports_of(result) -> list[dict[str, Any]]:
-        if "r" not in reports_box:
-            reports_box["r"] = api.plan_reports(result.values)
-        return reports_box["r"]
-
-    def payload(result) -> dict[str, Any]:
-        return make_payload(ws, result, reports_of(result))
+    def payload(result) -> tuple[dict[str, Any], dict[str, str]]:
+        plans, prompts, _ = answers.of(result)
+        return make_payload(result, plans, prompts)
 
     def prompt_metrics(result) -> list[metrics.Increment]:
-        return _prompt_metrics(result, reports_of(result))
+        return _prompt_metrics(result, answers.of(result)[0])
 
     from .progress import SlowBuildProgress
 
@@ -134,10 +207,12 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
     try:
         outcome = run(session, api.graph_roots(config), api.RULES, force=force, wait=wait, on_wait=on_wait,
                       payload=payload, extra_metrics=prompt_metrics, progress=progress,
-                      known_stamps=None if force else known_stamps)
+                      known_stamps=None if force else known_stamps,
+                      observation=None if force else observation)
     finally:
         progress.close()
-    return Built(outcome, reports_of(outcome.result))
+    plans, prompts, reports = answers.of(outcome.result)
+    return Built(outcome, plans, prompts, reports)
 
 
 def on_wait(pid: Optional[int]) -> None:
@@ -155,49 +230,53 @@ def build_for(ns: Any, *, force: bool = False) -> tuple[Workspace, Built]:
 
     ws = locate(ns.workspace, ns.plan_root, ns.store)
     built = build(ws, force=force, wait=not ns.no_wait, on_wait=on_wait,
-                  known_stamps=getattr(ns, "observed_stamps", None))
+                  observation=getattr(ns, "observation", None))
     for w in built.outcome.warnings:
         warn(w)
     return ws, built
 
 
-def _prompt_metrics(result, reports: list[dict[str, Any]]) -> list[metrics.Increment]:
+def _prompt_metrics(result, plans: list[dict[str, Any]]) -> list[metrics.Increment]:
     """promptgen_prompt_generation_*: one per plan prompt, generated or served from cache."""
-    state_of = {f"prompt:{r['plan_file']}": (r.get("current") or {}).get("state") or r["plan_state"] for r in reports}
+    ran = {d.key: d for d in result.decisions if d.kind == "prompt" and d.status != "reused"}
+    cached: dict[str, int] = {}
     out = []
-    for d in result.decisions:
-        if d.kind != "prompt":
-            continue
-        state = state_of.get(d.key, "unknown")
-        if d.status == "reused":
-            out.append(metrics.counter("promptgen_prompt_generation_total", state=state, status="cached"))
+    for p in plans:
+        state = p["state"] or p["plan_state"]
+        d = ran.get(f"prompt:{p['plan_file']}")
+        if d is None:
+            cached[state] = cached.get(state, 0) + 1
         else:
             out.append(metrics.counter("promptgen_prompt_generation_total", state=state, status="generated"))
             out.append(metrics.observe("promptgen_prompt_generation_duration_seconds", d.wall_s))
+    for state, n in sorted(cached.items()):  # one increment per state, not per plan
+        out.append(metrics.counter("promptgen_prompt_generation_total", n, state=state, status="cached"))
     return out
 
 
-def make_payload(ws: Workspace, result, reports: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
-    """What the fast path prints on a no-op: the build summary and a plan index in the
-    snapshot, every plan's prompt in its side file (only ``next`` loads those)."""
-    payload = {
-        "plans": [
-            {
-                "feature": r["feature"],
-                "folder": r["folder"],
-                "plan_file": r["plan_file"],
-                "plan_state": r["plan_state"],
-                "state": (r.get("current") or {}).get("state"),
-                "exit_code": r["exit_code"],
-                "warnings": [format_warning(w) for w in r["warnings"]],
-            }
-            for r in reports
-        ],
-        "nodes": result.counters.nodes,
-        "sources": len(result.sources),
-        "warning_count": sum(len(r["warnings"]) for r in reports),
+def plan_entry(report: dict[str, Any]) -> dict[str, Any]:
+    """A plan's entry in the index the fast path answers from."""
+    return {
+        "feature": report["feature"],
+        "folder": report["folder"],
+        "plan_file": report["plan_file"],
+        "plan_state": report["plan_state"],
+        "state": (report.get("current") or {}).get("state"),
+        "exit_code": report["exit_code"],
+        "warnings": [format_warning(w) for w in report["warnings"]],
     }
-    return payload, {r["plan_file"]: r["prompt"] for r in reports}
+
+
+def make_payload(result, plans: list[dict[str, Any]], prompts: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the fast path prints on a no-op: the build summary and the plan index in
+    the snapshot, every plan's prompt in its side file (only ``next`` loads those)."""
+    payload = {
+        "plans": plans,
+        "nodes": result.counters.nodes,
+        "sources": result.source_count,
+        "warning_count": sum(len(p["warnings"]) for p in plans),
+    }
+    return payload, prompts
 
 
 def format_warning(w: dict[str, Any]) -> str:
@@ -207,7 +286,7 @@ def format_warning(w: dict[str, Any]) -> str:
 
 def build_json(built: Built, extra: Optional[dict[str, Any]] = None) -> str:
     data = summary(built.result)
-    data["plans"] = len(built.reports)
+    data["plans"] = len(built.plans)
     data["warnings"] = built.outcome.warnings
     data.update(extra or {})
     return json.dumps(data)  # one line, as the fast path prints it
@@ -216,6 +295,6 @@ def build_json(built: Built, extra: Optional[dict[str, Any]] = None) -> str:
 def summary_line(built: Built) -> str:
     r = built.result
     c = r.counters
-    nwarn = sum(len(p["warnings"]) for p in built.reports)
-    return fast.format_summary(len(built.reports), c.nodes, c.recomputed, c.reused, c.cut_off,
+    nwarn = sum(len(p["warnings"]) for p in built.plans)
+    return fast.format_summary(len(built.plans), c.nodes, c.recomputed, c.reused, c.cut_off,
                                r.duration_s, nwarn, r.mode)

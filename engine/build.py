@@ -20,23 +20,34 @@ node once, that is exactly what a clean build would see. Any other change (nodes
 appear or vanish) makes the graph be declared again from the expanders' values,
 and the remaining nodes are scheduled in rounds by ``schedule.py`` (graphlib).
 
+*Targeted* builds: a caller that has just stat'ed every source and knows which
+ones differ from the last build (the fast-path check does) passes them as
+``changed``. Then only the nodes that depend on them are loaded and visited, in
+the stored order (``Store.load_targeted``): an edit costs what it touches, not
+the size of the graph. Every other node is reused without being looked at —
+exactly what the full walk would decide, because none of its inputs can have
+changed. Anything the targeted walk cannot prove the same (nodes appear or
+vanish, a patched child would read a node not built yet, the stored state is
+not the one the caller's view was taken against) falls back to the full walk.
+
 The invariant, tested by property tests: the values after an incremental build
 equal the values of a clean build of the same files.
 """
 
 from __future__ import annotations
 
+import heapq
 import time
 
 from . import explain as ex
 from . import fingerprint
 from .sources import DEFAULT_MAX_FILE_BYTES, SourceReader, SourceRecord
 from .spec import JSON, NodeSpec, Rule, is_source
-from .store import Commit, Previous, Store, StoreDamaged, Trace
+from .store import KINDS, Commit, Previous, Store, StoreDamaged, Trace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
+    from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Optional
 
     from .stamp import Stamp
 
@@ -55,11 +66,15 @@ class NodeFailed(BuildError):
 
 
 class BuildCounters:
+    """``nodes``: derived nodes in the graph; ``visited``: those the build looked
+    at (all of them in a full walk, the dependents of the change in a targeted one)."""
+
     __slots__ = ("nodes", "recomputed", "reused", "cut_off", "files_stat", "files_read",
-                 "files_hashed", "dirs_listed")
+                 "files_hashed", "dirs_listed", "visited")
 
     def __init__(self) -> None:
         self.nodes = 0
+        self.visited = 0
         self.recomputed = 0
         self.reused = 0
         self.cut_off = 0
@@ -79,16 +94,30 @@ class ValueMap:
     iteration over keys); ``preload`` fetches many stored values in one query.
     """
 
-    def __init__(self, keys: list[str], computed: dict[str, JSON], store: Optional[Store]) -> None:
-        self._keys = keys
-        self._index = set(keys)
+    def __init__(self, keys: Optional[list[str]], computed: dict[str, JSON], store: Optional[Store]) -> None:
+        # None: the keys of the whole stored graph, loaded on first use (a
+        # targeted build never needs them unless a caller iterates)
+        self._key_list = keys
+        self._key_set: Optional[set[str]] = None
         self._computed = computed
         self._store = store
+
+    @property
+    def _keys(self) -> list[str]:
+        if self._key_list is None:
+            self._key_list = self._store.keys_in_order() if self._store is not None else list(self._computed)
+        return self._key_list
+
+    @property
+    def _index(self) -> set[str]:
+        if self._key_set is None:
+            self._key_set = set(self._keys)
+        return self._key_set
 
     def __getitem__(self, key: str) -> JSON:
         if key in self._computed:
             return self._computed[key]
-        if key not in self._index or self._store is None:
+        if self._store is None or key not in self._index:
             raise KeyError(key)
         value = self._store.value(key)
         self._computed[key] = value
@@ -126,17 +155,27 @@ class ValueMap:
 
 
 class BuildResult:
-    """Everything one build produced; ``commit`` is what the session persists."""
+    """Everything one build produced; ``commit`` is what the session persists.
 
-    __slots__ = ("specs", "order", "values", "decisions", "counters", "fingerprints", "sources", "mode",
-                 "started_ns", "duration_s", "commit", "structure_changed")
+    After a *targeted* build (``targeted``), ``specs``, ``decisions``,
+    ``fingerprints`` and ``sources`` cover only what the build looked at (the
+    dependents of the changed sources and their inputs); every other node of
+    the graph was reused. ``order`` and ``values`` still cover the whole graph
+    (loaded from the store when asked), and ``kind_counts`` / ``source_count``
+    give the sizes of the whole graph either way.
+    """
 
-    def __init__(self, specs: dict[str, NodeSpec], order: list[str], values: ValueMap,
+    __slots__ = ("specs", "_order", "values", "decisions", "counters", "fingerprints", "sources", "mode",
+                 "started_ns", "duration_s", "commit", "structure_changed", "targeted", "kind_counts",
+                 "source_count")
+
+    def __init__(self, specs: dict[str, NodeSpec], order: Optional[list[str]], values: ValueMap,
                  decisions: list[ex.Decision], counters: BuildCounters, fingerprints: dict[str, str],
                  sources: dict[str, SourceRecord], mode: str, started_ns: int, duration_s: float,
-                 commit: Optional[Commit] = None, structure_changed: bool = False) -> None:
+                 commit: Optional[Commit] = None, structure_changed: bool = False, targeted: bool = False,
+                 kind_counts: Optional[dict[str, int]] = None, source_count: Optional[int] = None) -> None:
         self.specs = specs
-        self.order = order
+        self._order = order
         self.values = values
         self.decisions = decisions
         self.counters = counters
@@ -147,9 +186,16 @@ class BuildResult:
         self.duration_s = duration_s
         self.commit = Commit() if commit is None else commit
         self.structure_changed = structure_changed
+        self.targeted = targeted
+        self.kind_counts = count_kinds(specs, order or []) if kind_counts is None else kind_counts
+        self.source_count = len(sources) if source_count is None else source_count
 
-    def keys_of_kind(self, kind: str) -> list[str]:
-        return [k for k in self.order if self.specs[k].kind == kind]
+    @property
+    def order(self) -> list[str]:
+        """Every derived node of the graph, in topological order."""
+        if self._order is None:
+            self._order = self.values.keys()
+        return self._order
 
     @property
     def recomputed_nodes(self) -> list[str]:
@@ -160,6 +206,21 @@ class BuildResult:
     def cut_off_nodes(self) -> list[str]:
         """Recomputed nodes whose value did not change (their dependents were spared)."""
         return [d.key for d in self.decisions if d.status == ex.CUT_OFF and not is_source(d.key)]
+
+
+def count_kinds(specs: Mapping[str, NodeSpec], order: Iterable[str]) -> dict[str, int]:
+    """Derived nodes per kind."""
+    counts: dict[str, int] = {}
+    for key in order:
+        kind = specs[key].kind
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def rules_digest(rules: Mapping[str, Rule]) -> str:
+    """One fingerprint of every rule's kind and version: a targeted build is
+    only exact if no rule changed since the stored state was built."""
+    return fingerprint.of_value(sorted([kind, rule.version] for kind, rule in rules.items()))
 
 
 def _record_moved(before: SourceRecord, rec: SourceRecord) -> bool:
@@ -176,6 +237,13 @@ def roots_digest(roots: list[NodeSpec]) -> str:
 class _Restart(Exception):
     """The optimistic walk met a changed structure; continue in rounds."""
 
+
+class _NotTargetable(Exception):
+    """A targeted walk met something it cannot prove exact: build in full."""
+
+
+#: Meta key: the rules digest the stored state was built with.
+RULES = "rules"
 
 #: Meta key: "1" when every node of the stored graph was declared exactly once
 #: (by one root or one expander), which makes patching an expander's children
@@ -215,9 +283,17 @@ class Builder:
         self.declared_twice = 0
         #: Children whose spec an expander changed during the stored-order walk.
         self.patched: set[str] = set()
+        #: Only the dependents of changed sources are visited (see the module docstring).
+        self.targeted = prev.targeted
+        self._pending: list[tuple[int, str]] = []
+        #: Derived nodes per kind of the finished graph (set by a full walk's commit).
+        self.kinds: Optional[dict[str, int]] = None
 
     # -- the walk ----------------------------------------------------------
     def run(self) -> None:
+        if self.targeted:
+            self._walk_targeted()
+            return
         digest = roots_digest(self.roots)
         for spec in self.roots:
             self._add_spec(spec)
@@ -246,6 +322,33 @@ class Builder:
                 raise _Restart()  # its new inputs are not built yet: schedule in rounds
             self._evaluate(key, optimistic=True)
 
+    def _walk_targeted(self) -> None:
+        """Visit the dependents of the changed sources, in stored order.
+
+        The stored order is topological, so a node comes after everything it
+        reads; inputs outside the visited set are unchanged (their stored
+        fingerprints were loaded with the set). Children that an expander
+        patches join the walk with their own dependents.
+        """
+        prev = self.prev
+        self.counting = False
+        # nodes outside the walk are unchanged: their stored fingerprints stand
+        self.fps.update(prev.outside)
+        pending = self._pending = [(prev.positions[k], k) for k in prev.order]
+        heapq.heapify(pending)
+        while pending:
+            _, key = heapq.heappop(pending)
+            if key in self.done:
+                continue
+            spec = self.specs.get(key)
+            if spec is None:
+                self.specs[key] = prev.traces[key].spec
+            self._evaluate(key, optimistic=True)
+        total = prev.node_count
+        self.counters.visited = self.counters.nodes
+        self.counters.nodes = total
+        self.counters.reused = total - self.counters.recomputed
+
     def _patch_children(self, key: str, children: list[NodeSpec]) -> bool:
         """An expander's value changed during the stored-order walk: give its children
         their new specs in place, if that is provably what a clean build would do.
@@ -265,11 +368,29 @@ class Builder:
         changed = [c for c in children if c != old[c.key]]
         if any(c.key in self.done for c in changed):
             return False  # cannot happen in a stored order (children follow their expander)
+        if self.targeted and changed:
+            for c in changed:
+                if any(is_source(i) and i not in c.inputs for i in old[c.key].inputs):
+                    # a source may leave the graph: only the full walk can tell
+                    raise _NotTargetable(f"{c.key} no longer reads a source")
+            self._visit_also(key, [c.key for c in changed])
         for child in changed:
             self.specs[child.key] = child
             self.patched.add(child.key)
         self.structure_changed = True
         return True
+
+    def _visit_also(self, expander: str, keys: list[str]) -> None:
+        """Targeted walk: patched children (and what depends on them) must be
+        visited too; they follow their expander in the stored order."""
+        prev = self.prev
+        assert self.store is not None
+        for k in self.store.extend_targeted(prev, keys):
+            if prev.positions[k] <= prev.positions[expander]:
+                raise _NotTargetable(f"{k} is stored before {expander}")
+            heapq.heappush(self._pending, (prev.positions[k], k))
+        if any(k not in prev.traces for k in keys):
+            raise _NotTargetable("a patched child is not stored")
 
     def _respec_from_expanders(self) -> None:
         """After a structure change: the graph is the roots plus what evaluated expanders produce."""
@@ -332,6 +453,11 @@ class Builder:
         rec = self.src.get(key)
         if rec is None:
             before = self.prev.sources.get(key)
+            if before is None and self.targeted and self.store is not None:
+                # an input a patched child reads now: the stored record, if any
+                before = self.store.source_records([key]).get(key)
+                if before is not None:
+                    self.prev.sources[key] = before
             # forced: no stored stamp is trusted, every source is read again
             rec = self.reader.check(key, None if self.force else before)
             self.src[key] = rec
@@ -454,6 +580,17 @@ class Builder:
 
     def _dep_fp(self, key: str, dep: str, optimistic: bool = False) -> str:
         fp = self.fps.get(dep)
+        if fp is None and self.targeted:
+            # not visited by this walk: unchanged, unless it is still to come
+            if dep in self.prev.traces:
+                raise _NotTargetable(f"{key} now reads {dep}, which comes later in the stored order")
+            fp = self.prev.outside.get(dep)
+            if fp is None and self.store is not None:
+                fp = self.store.fingerprints([dep]).get(dep)
+            if fp is None:
+                raise _NotTargetable(f"{key} now reads {dep}, which is not stored")
+            self.fps[dep] = fp
+            return fp
         if fp is None:
             if optimistic:
                 # the stored order was topological when written: a node it
@@ -496,6 +633,10 @@ class Builder:
             before = prev.sources.get(key)
             if before is None or (rec.refreshed and _record_moved(before, rec)):
                 c.sources_upsert[key] = rec
+        if self.targeted:
+            # the graph's shape and order are the stored ones; nothing leaves it
+            c.nodes_upsert = dict(self.traces)
+            return c
         c.sources_delete = [k for k in prev.sources if k not in self.src]
         c.nodes_upsert = dict(self.traces)
         c.nodes_delete = [k for k in prev.traces if k not in self.specs]
@@ -511,6 +652,13 @@ class Builder:
             once = "1" if self.declared_twice == 0 else "0"
             if prev.meta.get(DECLARED_ONCE) != once:
                 c.meta[DECLARED_ONCE] = once
+        rules = rules_digest(self.rules)
+        if prev.meta.get(RULES) != rules:
+            c.meta[RULES] = rules
+        self.kinds = count_kinds(self.specs, self.order)
+        kinds = fingerprint.canonical_json(self.kinds)
+        if prev.meta.get(KINDS) != kinds:
+            c.meta[KINDS] = kinds
         return c
 
 
@@ -518,12 +666,20 @@ def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
           store: Optional[Store] = None, *, force: bool = False,
           max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
           progress: Optional[Callable[[int, int], None]] = None,
-          known_stamps: Optional[Mapping[str, Stamp]] = None) -> BuildResult:
+          known_stamps: Optional[Mapping[str, Stamp]] = None,
+          changed: Optional[Collection[str]] = None, generation: Optional[str] = None) -> BuildResult:
     """Bring every node reachable from ``roots`` up to date; does not commit.
 
     ``known_stamps`` (absolute path → stamp) are stamps the caller observed just
     before, e.g. while checking the fast-path snapshot: a source whose known stamp
     equals its stored one is not stat'ed again.
+
+    ``changed`` (source keys) and ``generation``: the caller vouches that every
+    other stored source still has its stored, trusted stamp, as observed against
+    the stored state of that generation. Then the build is targeted (see the
+    module docstring) — if the store still holds that generation, built with
+    the same roots and rules; otherwise, or if the targeted walk cannot be
+    exact, it is a full walk.
 
     With ``store=None`` the build is clean and in memory. The caller commits
     ``result.commit`` (see ``session.py``). A store found damaged while loading
@@ -531,6 +687,11 @@ def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
     """
     started_ns = time.time_ns()
     t0 = time.perf_counter()
+    if changed is not None and generation is not None and store is not None and not force:
+        result = _targeted(root, roots, rules, store, changed, generation, max_file_bytes, progress,
+                           known_stamps, started_ns, t0)
+        if result is not None:
+            return result
     for attempt in (1, 2):
         prev = Previous()
         if store is not None:
@@ -553,7 +714,44 @@ def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
             store.damaged_on_open = True  # so the clean retry says why it runs
             continue
         break
+    return _result(builder, prev, force, store, started_ns, t0)
+
+
+#: More changed sources than this: a full walk is cheaper than chasing them.
+MAX_TARGETED_CHANGES = 500
+
+
+def _targeted(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule], store: Store,
+              changed: Collection[str], generation: str, max_file_bytes: int,
+              progress: Optional[Callable[[int, int], None]], known_stamps: Optional[Mapping[str, Stamp]],
+              started_ns: int, t0: float) -> Optional[BuildResult]:
+    """A targeted build, or None when only a full walk can be exact."""
+    from .store import GENERATION
+
+    if len(changed) > MAX_TARGETED_CHANGES:
+        return None
+    expect = {GENERATION: generation, "roots": roots_digest(roots), RULES: rules_digest(rules)}
+    try:
+        prev = store.load_targeted(sorted(changed), expect)
+        if prev is None:
+            return None
+        builder = Builder(root, roots, rules, store, prev, False, max_file_bytes, progress, known_stamps)
+        builder.run()
+    except (_NotTargetable, _Restart, StoreDamaged):
+        # the full walk decides again from the whole stored state (and deals
+        # with a damaged store as it always does)
+        return None
+    rc = builder.reader.counters
+    # every stored source was stat'ed by the caller's check (its known stamps)
+    rc.stat = max(rc.stat, prev.source_count)
+    return _result(builder, prev, False, store, started_ns, t0)
+
+
+def _result(builder: Builder, prev: Previous, force: bool, store: Optional[Store], started_ns: int,
+            t0: float) -> BuildResult:
     counters = builder.counters
+    if not builder.targeted:
+        counters.visited = counters.nodes
     rc = builder.reader.counters
     counters.files_stat, counters.files_read = rc.stat, rc.read
     counters.files_hashed, counters.dirs_listed = rc.hashed, rc.listed
@@ -565,6 +763,26 @@ def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
         mode = "noop"
     else:
         mode = "incremental"
+    if builder.targeted:
+        import json
+
+        return BuildResult(
+            specs=builder.specs,
+            order=None,
+            values=ValueMap(None, builder.computed, store),
+            decisions=builder.decisions,
+            counters=counters,
+            fingerprints={**{k: r.fingerprint for k, r in builder.src.items()}, **builder.fps},
+            sources=builder.src,
+            mode=mode,
+            started_ns=started_ns,
+            duration_s=time.perf_counter() - t0,
+            commit=commit,
+            structure_changed=builder.structure_changed,
+            targeted=True,
+            kind_counts=json.loads(prev.meta[KINDS]),
+            source_count=prev.source_count,
+        )
     keys = list(builder.order)
     return BuildResult(
         specs=builder.specs,
@@ -579,4 +797,5 @@ def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
         duration_s=time.perf_counter() - t0,
         commit=commit,
         structure_changed=builder.structure_changed,
+        kind_counts=builder.kinds,
     )

@@ -13,6 +13,12 @@ computed from exactly those inputs. It is only written when no stamp is racy
 mismatch, or any doubt (unreadable snapshot, other format, other key), means
 "not a no-op": the caller runs the real build.
 
+When the check finds a change, it can say exactly what changed
+(:class:`Observation`): the snapshot names the source key of every workspace
+path and the store generation it was written after, so the build that follows
+can visit only what depends on the changed sources (a *targeted* build, see
+``build.py``).
+
 This module imports only ``os``, ``marshal``, ``binascii`` (a CRC-32 guards each
 file) and ``time``; checking ~600 stamps costs about a millisecond.
 """
@@ -31,7 +37,33 @@ if TYPE_CHECKING:
 
 SNAPSHOT = "snapshot"
 BLOBS = "snapshot.blobs"
-FORMAT = 5
+FORMAT = 6
+
+
+class Observation:
+    """What the no-op check saw when the snapshot did not answer.
+
+    ``stamps``: the current stamp of every recorded path that exists (path →
+    stamp), so the build does not stat them again. ``changed``: the source keys
+    whose stamp differs from the snapshot's — or None when something else
+    moved (promptgen's code, a config file, the store itself) or the snapshot
+    could not be read; ``generation``: the store state the snapshot was written
+    after; ``payload``: its answers (to patch rather than recompute);
+    ``entries``: its ``(key, path)`` pairs of sources.
+    """
+
+    __slots__ = ("stamps", "changed", "generation", "payload", "entries")
+
+    def __init__(self) -> None:
+        self.stamps: dict[str, Any] = {}
+        self.changed: Optional[list[str]] = None
+        self.generation: Optional[str] = None
+        self.payload: Optional[dict[str, Any]] = None
+        self.entries: list[tuple[str, str]] = []
+
+    def usable(self) -> bool:
+        """True when a targeted build may start from this observation."""
+        return self.changed is not None and self.generation is not None
 
 
 def _stamp(path: str) -> Optional[tuple[int, int, int, int]]:
@@ -42,12 +74,12 @@ def _stamp(path: str) -> Optional[tuple[int, int, int, int]]:
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
-def load(store_dir: str, key: str, observed: Optional[dict[str, Any]] = None) -> Optional[dict[str, Any]]:
+def load(store_dir: str, key: str, observed: Optional[Observation] = None) -> Optional[dict[str, Any]]:
     """The payload if nothing changed since the snapshot was written, else None.
 
-    When something changed and ``observed`` is a dict, it receives the stamp of
-    every recorded path that exists (path → stamp), so that the build that
-    follows does not stat each file a second time (see ``SourceReader``).
+    When something changed and ``observed`` is given, it is filled in (see
+    :class:`Observation`) so that the build that follows does not stat each
+    file a second time (see ``SourceReader``) and can be targeted.
     """
     try:
         data = _read(os.path.join(store_dir, SNAPSHOT))
@@ -72,25 +104,44 @@ def load(store_dir: str, key: str, observed: Optional[dict[str, Any]] = None) ->
         payload["_stat_count"] = len(paths)
         return payload
     if observed is not None:
-        _observe(paths, stamps, paths.index(path), observed)
+        _observe(data, paths.index(path), observed)
     return None
 
 
-def _observe(paths: Sequence[str], stamps: Sequence[Any], first_changed: int, out: dict[str, Any]) -> None:
+def _observe(data: dict[str, Any], first_changed: int, out: Observation) -> None:
     """Stamps of every path: those before ``first_changed`` were just found equal
-    to the snapshot's; the rest are stat'ed now (once, like the no-op check would)."""
+    to the snapshot's; the rest are stat'ed now (once, like the no-op check would).
+    Then which sources changed, if only sources did."""
+    paths, stamps, keys = data["paths"], data["stamps"], data.get("keys")
+    seen = out.stamps
     for path, stamp in zip(paths[:first_changed], stamps[:first_changed]):
         if stamp is not None:
-            out[path] = stamp
-    for path in paths[first_changed:]:
-        stamp = _stamp(path)
-        if stamp is not None:
-            out[path] = stamp
+            seen[path] = stamp
+    changed: Optional[list[str]] = [] if keys is not None else None
+    for i in range(first_changed, len(paths)):
+        path = paths[i]
+        try:
+            st = os.stat(path)
+            stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            seen[path] = stamp
+        except OSError:
+            stamp = None
+        if changed is not None and stamp != stamps[i]:
+            if keys[i] is None:
+                changed = None  # not a workspace source: code, config or the store moved
+            else:
+                changed.append(keys[i])
+    if changed is not None:
+        out.changed = changed
+        out.generation = data["payload"].get("_generation")
+        out.payload = data["payload"]
+        out.entries = [(k, p) for k, p in zip(keys, paths) if k is not None]
 
 
-def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any]], payload: dict[str, Any],
+def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any, Optional[str]]], payload: dict[str, Any],
           blobs: Optional[dict[str, str]] = None) -> bool:
-    """Atomically replace the snapshot; ``entries`` are ``(abs_path, stamp)`` pairs.
+    """Atomically replace the snapshot; ``entries`` are ``(abs_path, stamp, source_key)``
+    triples (``source_key`` None for a path no node reads).
 
     ``blobs`` (large answers only some commands need, e.g. every plan's prompt)
     go to a side file, so that a no-op ``build`` does not load them; the
@@ -105,12 +156,14 @@ def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any]], payload:
         if not _atomic_write(os.path.join(store_dir, BLOBS), _framed({"token": token, "blobs": blobs})):
             return False
         payload = {**payload, "_blobs": token}
-    all_entries = list(entries) + [(os.path.join(store_dir, DB_NAME), _stamp(os.path.join(store_dir, DB_NAME)))]
+    db = os.path.join(store_dir, DB_NAME)
+    all_entries = list(entries) + [(db, _stamp(db), None)]
     data = {
         "format": FORMAT,
         "key": key,
-        "paths": [p for p, _ in all_entries],
-        "stamps": [s for _, s in all_entries],
+        "paths": [p for p, _, _ in all_entries],
+        "stamps": [s for _, s, _ in all_entries],
+        "keys": [k for _, _, k in all_entries],
         "payload": payload,
     }
     return _atomic_write(os.path.join(store_dir, SNAPSHOT), _framed(data))
@@ -118,11 +171,17 @@ def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any]], payload:
 
 def load_blob(store_dir: str, payload: dict[str, Any], name: str) -> Optional[str]:
     """A blob written with the snapshot ``payload`` came from, or None (then: build)."""
+    blobs = load_blobs(store_dir, payload)
+    return None if blobs is None else blobs.get(name)
+
+
+def load_blobs(store_dir: str, payload: dict[str, Any]) -> Optional[dict[str, str]]:
+    """Every blob written with the snapshot ``payload`` came from, or None."""
     try:
         data = _read(os.path.join(store_dir, BLOBS))
         if data is None or data["token"] != payload.get("_blobs"):
             return None  # a newer or older side file: not this snapshot's
-        return data["blobs"].get(name)
+        return data["blobs"]
     except Exception:  # noqa: BLE001 - unreadable means "build"
         return None
 

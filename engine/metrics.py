@@ -96,20 +96,20 @@ def for_build(result) -> list[Increment]:
         counter("promptgen_files_read_total", result.counters.files_read),
         counter("promptgen_files_stat_total", result.counters.files_stat),
     ]
-    hits: dict[str, int] = {}  # most nodes are hits: one series per kind, not per node
+    # most nodes are hits: one series per kind, not per node; a targeted build
+    # has no decision for the nodes it did not look at, so hits are what of
+    # each kind was not recomputed
+    hits: dict[str, int] = dict(result.kind_counts)
     for d in result.decisions:
-        if d.status == "reused":
-            if not is_source(d.key):
-                hits[d.kind] = hits.get(d.kind, 0) + 1
+        if d.status == "reused" or is_source(d.key):
             continue
-        if is_source(d.key):
-            continue
+        hits[d.kind] = hits.get(d.kind, 0) - 1
         out.append(counter("promptgen_cache_misses_total", kind=d.kind))
         out.append(counter("promptgen_nodes_recomputed_total", kind=d.kind, reason=d.reason or ""))
         out.append(observe("promptgen_node_duration_seconds", d.wall_s, kind=d.kind))
         if d.status == "cut_off":
             out.append(counter("promptgen_nodes_cut_off_total", kind=d.kind))
-    out.extend(counter("promptgen_cache_hits_total", n, kind=kind) for kind, n in hits.items())
+    out.extend(counter("promptgen_cache_hits_total", n, kind=kind) for kind, n in hits.items() if n > 0)
     return merge(out)
 
 

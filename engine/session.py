@@ -76,11 +76,20 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
         payload: Optional[Callable[[BuildResult], Any]] = None,
         extra_metrics: Optional[Callable[[BuildResult], list[metrics.Increment]]] = None,
         progress: Optional[Callable[[int, int], None]] = None,
-        known_stamps: Optional[Mapping[str, Stamp]] = None) -> Outcome:
+        known_stamps: Optional[Mapping[str, Stamp]] = None,
+        observation: Optional[fastpath.Observation] = None) -> Outcome:
     """Build under the lock and persist; raises ``LockBusy`` when ``wait`` is False.
 
     ``known_stamps``: stamps observed moments ago (see ``build``), also used for
-    the snapshot's extra paths."""
+    the snapshot's extra paths. ``observation``: what the fast-path check saw
+    (its stamps are the known stamps); when it names the changed sources, the
+    build is targeted at them (see ``build.py``) if the store is still at the
+    generation the snapshot was written after."""
+    targeted: Optional[fastpath.Observation] = None
+    if observation is not None:
+        known_stamps = observation.stamps
+        if observation.usable() and not force:
+            targeted = observation
     warnings: list[str] = []
     lock: Optional[BuildLock] = None
     store: Optional[Store] = None
@@ -99,8 +108,10 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
             except (StoreUnavailable, sqlite3.Error) as exc:
                 warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
         for attempt in (1, 2):
+            changed = targeted.changed if targeted is not None and attempt == 1 else None
             result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes,
-                           progress=progress, known_stamps=known_stamps)
+                           progress=progress, known_stamps=known_stamps, changed=changed,
+                           generation=targeted.generation if changed is not None else None)
             if store is not None:
                 warnings.extend(w for w in store.warnings if w not in warnings)
             try:
@@ -162,7 +173,8 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
                     journal.rotate(config.store_dir, store, folded[1])
             outcome.persisted = True
             if data is not None:
-                _refresh_snapshot(config, result, data, known_stamps or {})
+                _refresh_snapshot(config, result, data, known_stamps or {}, store.generation,
+                                  targeted if result.targeted else None)
             return outcome
         raise AssertionError("unreachable: the second attempt returns or raises")
     except BaseException:
@@ -191,41 +203,53 @@ def summary(result: BuildResult) -> dict[str, Any]:
             "files_read": c.files_read,
             "files_hashed": c.files_hashed,
             "dirs_listed": c.dirs_listed,
+            "nodes_visited": c.visited,
         },
     }
 
 
-def kind_counts(result: BuildResult) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for key in result.order:
-        kind = result.specs[key].kind
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
-
-
 def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any,
-                      known_stamps: Mapping[str, Stamp]) -> None:
-    """Write the fast-path snapshot, unless a stamp is racy (then the next build checks)."""
-    entries: list[tuple[str, Any]] = []
+                      known_stamps: Mapping[str, Stamp], generation: Optional[str],
+                      observation: Optional[fastpath.Observation] = None) -> None:
+    """Write the fast-path snapshot, unless a stamp is racy (then the next build checks).
+
+    After a targeted build (``observation``: what it started from) the sources
+    it did not look at keep the stamps the check saw — unchanged since the last
+    snapshot, which proved them trusted."""
+    entries: list[tuple[str, Any, Optional[str]]] = []
     root = os.path.abspath(config.root)
     for key, rec in result.sources.items():
         if is_racy(rec.stamp, rec.recorded_ns):
             fastpath.remove(config.store_dir)
             return
-        rel = key.split(":", 1)[1]
-        entries.append((root if rel in ("", ".") else os.path.join(root, rel), rec.stamp))
+    if observation is not None:
+        seen = observation.stamps
+        known = set()
+        for key, path in observation.entries:
+            rec = result.sources.get(key)
+            entries.append((path, rec.stamp if rec is not None else seen.get(path), key))
+            known.add(key)
+        for key, rec in result.sources.items():  # read for the first time by a patched child
+            if key not in known:
+                rel = key.split(":", 1)[1]
+                entries.append((root if rel in ("", ".") else os.path.join(root, rel), rec.stamp, key))
+    else:
+        for key, rec in result.sources.items():
+            rel = key.split(":", 1)[1]
+            entries.append((root if rel in ("", ".") else os.path.join(root, rel), rec.stamp, key))
     now = time.time_ns()
     for path in config.extra_paths:
         stamp = known_stamps.get(path) or stat_stamp(path)
         if is_racy(stamp, now):
             fastpath.remove(config.store_dir)
             return
-        entries.append((path, stamp))
+        entries.append((path, stamp, None))
     # ``payload(result)`` gives the snapshot's payload, or (payload, blobs) with
     # large answers that only some no-ops need (see fastpath.write)
     payload, blobs = answer if isinstance(answer, tuple) else (answer, None)
     payload = dict(payload)
-    payload.setdefault("kinds", kind_counts(result))
+    payload.setdefault("kinds", result.kind_counts)
+    payload["_generation"] = generation
     fastpath.write(config.store_dir, config.snapshot_key, entries, payload, blobs)
 
 

@@ -11,6 +11,13 @@ Rules it keeps:
   discarded with a one-line warning and the build starts from nothing. The store
   is a cache; deleting it is always safe.
 * Values are loaded lazily: a build that reuses a node never reads its value.
+* Every edge of the graph is kept (``edges``: input → node, both ways indexed),
+  so that a build told which sources changed can load just the nodes that
+  depend on them (``load_targeted``), in the stored order, instead of the
+  whole graph.
+* Every commit that changes the state draws a new ``generation`` (meta): a
+  snapshot that names the generation it was written after is provably about
+  this state, whatever the file system's timestamp granularity.
 """
 
 from __future__ import annotations
@@ -20,16 +27,18 @@ import os
 import sqlite3
 from . import fingerprint
 from .sources import SourceRecord
-from .spec import NodeSpec
+from .spec import NodeSpec, is_source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, Optional
+    from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 # 2: values stored as the canonical JSON their fingerprint hashes
 # 3: values in their own table: reading the graph (every node's trace, in
 #    order) no longer reads the pages of large values (~2 ms on the corpus)
-SCHEMA_VERSION = 3
+# 4: the graph's edges, the generation, the rule digest and the node counts per
+#    kind: a build of a few changed sources loads only what depends on them
+SCHEMA_VERSION = 4
 DB_NAME = "state.db"
 KEEP_BUILDS = 20
 
@@ -42,6 +51,8 @@ CREATE TABLE nodes (
     key TEXT PRIMARY KEY, kind TEXT NOT NULL, spec TEXT NOT NULL, rule_version TEXT NOT NULL,
     input_fps TEXT NOT NULL, fingerprint TEXT NOT NULL, position INTEGER NOT NULL);
 CREATE TABLE node_values (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE edges (input TEXT NOT NULL, node TEXT NOT NULL, PRIMARY KEY (input, node)) WITHOUT ROWID;
+CREATE INDEX edges_by_node ON edges (node);
 CREATE TABLE builds (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started_ns INTEGER NOT NULL, duration_s REAL NOT NULL,
     mode TEXT NOT NULL, summary TEXT NOT NULL);
@@ -54,6 +65,13 @@ CREATE TABLE counters (name TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT 
 CREATE TABLE histograms (name TEXT NOT NULL, labels TEXT NOT NULL, buckets TEXT NOT NULL,
     sum REAL NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (name, labels));
 """
+
+
+#: Meta keys: the generation of the state, and the derived nodes per kind (JSON).
+GENERATION = "generation"
+KINDS = "kinds"
+#: Keys per ``IN (...)`` list (SQLite allows 32766 parameters; a few hundred is plenty).
+_CHUNK = 500
 
 
 class StoreDamaged(Exception):
@@ -103,9 +121,16 @@ class Previous:
     """The state of the last committed build, as the next build sees it.
 
     ``absent`` says why there is no previous state: None, "missing" or "damaged".
+
+    A *targeted* previous state (``Store.load_targeted``) holds only the nodes
+    that depend on the changed sources (``order``, in stored order, with their
+    ``positions``), the records of the sources they read and the fingerprints
+    of the other nodes they read (``outside``); ``node_count`` and
+    ``source_count`` are the sizes of the whole stored graph.
     """
 
-    __slots__ = ("sources", "traces", "order", "meta", "absent")
+    __slots__ = ("sources", "traces", "order", "meta", "absent", "targeted", "positions", "outside",
+                 "node_count", "source_count")
 
     def __init__(self, sources: Optional[dict[str, SourceRecord]] = None,
                  traces: Optional[dict[str, Trace]] = None, order: Optional[list[str]] = None,
@@ -115,6 +140,11 @@ class Previous:
         self.order = [] if order is None else order
         self.meta = {} if meta is None else meta
         self.absent = absent
+        self.targeted = False
+        self.positions: dict[str, int] = {}
+        self.outside: dict[str, str] = {}
+        self.node_count = len(self.traces)
+        self.source_count = len(self.sources)
 
 
 class Commit:
@@ -173,6 +203,8 @@ class Store:
         self.warnings: list[str] = []
         #: True when open() found a bad database and replaced it.
         self.damaged_on_open = False
+        #: The generation of the state last loaded or committed (see the module docstring).
+        self.generation: Optional[str] = None
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -256,7 +288,8 @@ class Store:
             return None
         if version != SCHEMA_VERSION:
             return f"from schema version {version} (this promptgen uses {SCHEMA_VERSION})"
-        needed = {"meta", "sources", "nodes", "node_values", "builds", "decisions", "counters", "histograms"}
+        needed = {"meta", "sources", "nodes", "node_values", "edges", "builds", "decisions", "counters",
+                  "histograms"}
         if not needed <= tables:
             return "missing tables " + ", ".join(sorted(needed - tables))
         return None
@@ -305,7 +338,114 @@ class Store:
         except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
             raise StoreDamaged(str(exc)) from exc
         absent = None if (traces or sources or meta) else "missing"
+        self.generation = meta.get(GENERATION)
         return Previous(sources, traces, order, meta, absent)
+
+    def load_targeted(self, changed: Sequence[str], expect: Mapping[str, Optional[str]]) -> Optional[Previous]:
+        """The part of the last state that sources ``changed`` can reach, or None.
+
+        None when the stored state is not the one the caller expects: each
+        ``expect`` key must hold that value in meta (the generation the caller's
+        view of the sources was taken at, the roots and rule digests). Then the
+        caller builds from :meth:`load` instead.
+        """
+        try:
+            meta = dict(self.conn.execute("SELECT key, value FROM meta"))
+            if any(meta.get(k) != v for k, v in expect.items()) or KINDS not in meta:
+                return None
+            prev = Previous(meta=meta, absent=None)
+            prev.targeted = True
+            self._add_dependents(prev, changed)
+            self._load_inputs_of(prev, prev.order, extra_sources=changed)
+            prev.node_count = sum(json.loads(meta[KINDS]).values())
+            prev.source_count = self.conn.execute("SELECT count(*) FROM sources").fetchone()[0]
+        except (sqlite3.DatabaseError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise StoreDamaged(str(exc)) from exc
+        self.generation = meta.get(GENERATION)
+        return prev
+
+    def extend_targeted(self, prev: Previous, keys: Sequence[str]) -> list[str]:
+        """Add ``keys`` (stored nodes) and every node that depends on them to a
+        targeted ``prev``; returns the keys that were not in it yet, in stored order."""
+        try:
+            added = self._add_dependents(prev, keys, include_seeds=True)
+            self._load_inputs_of(prev, added)
+        except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
+            raise StoreDamaged(str(exc)) from exc
+        return added
+
+    def _add_dependents(self, prev: Previous, seeds: Sequence[str], include_seeds: bool = False) -> list[str]:
+        """Traces of the transitive dependents of ``seeds`` (and of the seeds
+        themselves that are nodes, if asked), ordered by position, into ``prev``."""
+        added: list[str] = []
+        for i in range(0, len(seeds), _CHUNK):
+            chunk = list(seeds[i:i + _CHUNK])
+            marks = ",".join("?" * len(chunk))
+            base = f"SELECT key FROM nodes WHERE key IN ({marks}) UNION " if include_seeds else ""
+            rows = self.conn.execute(
+                "WITH RECURSIVE dep(key) AS ("
+                f"{base}SELECT node FROM edges WHERE input IN ({marks}) "
+                "UNION SELECT e.node FROM edges e JOIN dep ON e.input = dep.key) "
+                "SELECT n.key, n.spec, n.rule_version, n.input_fps, n.fingerprint, n.position "
+                "FROM dep JOIN nodes n ON n.key = dep.key",
+                chunk + chunk if include_seeds else chunk,
+            ).fetchall()
+            for key, spec, version, fps, fp, position in rows:
+                if key in prev.traces:
+                    continue
+                prev.traces[key] = Trace(NodeSpec.from_json(json.loads(spec)), version, json.loads(fps), fp)
+                prev.positions[key] = position
+                prev.outside.pop(key, None)
+                added.append(key)
+        added.sort(key=prev.positions.__getitem__)
+        if added:
+            merged = prev.order + added
+            merged.sort(key=prev.positions.__getitem__)
+            prev.order[:] = merged
+        return added
+
+    def _load_inputs_of(self, prev: Previous, keys: Sequence[str], extra_sources: Sequence[str] = ()) -> None:
+        """Records of the sources and fingerprints of the other nodes that ``keys`` read."""
+        want_src: set[str] = {k for k in extra_sources if k not in prev.sources}
+        want_fp: set[str] = set()
+        for key in keys:
+            for i in prev.traces[key].spec.inputs:
+                if is_source(i):
+                    if i not in prev.sources:
+                        want_src.add(i)
+                elif i not in prev.traces and i not in prev.outside:
+                    want_fp.add(i)
+        prev.sources.update(self.source_records(sorted(want_src)))
+        prev.outside.update(self.fingerprints(sorted(want_fp)))
+
+    def source_records(self, keys: Sequence[str]) -> dict[str, SourceRecord]:
+        """Stored records of the sources ``keys`` (those that are stored)."""
+        out: dict[str, SourceRecord] = {}
+        for i in range(0, len(keys), _CHUNK):
+            chunk = list(keys[i:i + _CHUNK])
+            for key, m, c, s, ino, rec, fp, value in self.conn.execute(
+                f"SELECT * FROM sources WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            ):
+                stamp = None if m is None else (m, c, s, ino)
+                load = None if value is None else _lazy_listing(key, value)
+                out[key] = SourceRecord(stamp, rec, fp, None, False, load)
+        return out
+
+    def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
+        """Stored value fingerprints of the derived nodes ``keys`` (those that are stored)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(keys), _CHUNK):
+            chunk = list(keys[i:i + _CHUNK])
+            out.update(self.conn.execute(
+                f"SELECT key, fingerprint FROM nodes WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def keys_in_order(self) -> list[str]:
+        """Every stored derived node, in the stored (topological) order."""
+        try:
+            return [k for (k,) in self.conn.execute("SELECT key FROM nodes ORDER BY position")]
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(str(exc)) from exc
 
     def value(self, key: str) -> Any:
         """A stored value, checked against the fingerprint stored with it.
@@ -403,6 +543,10 @@ class Store:
         """Apply ``commit`` atomically; returns the new build id (if one is recorded)."""
         conn = self.conn
         build_id = None
+        generation = None
+        if commit.writes_state():
+            generation = os.urandom(8).hex()
+            commit.meta[GENERATION] = generation
         try:
             conn.execute("BEGIN IMMEDIATE")
             if commit.sources_delete:
@@ -424,6 +568,7 @@ class Store:
             if commit.nodes_delete:
                 conn.executemany("DELETE FROM nodes WHERE key=?", [(k,) for k in commit.nodes_delete])
                 conn.executemany("DELETE FROM node_values WHERE key=?", [(k,) for k in commit.nodes_delete])
+                conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_delete])
             if commit.nodes_upsert:
                 conn.executemany(
                     "INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,COALESCE((SELECT position FROM nodes WHERE key=?), -1))",
@@ -443,6 +588,12 @@ class Store:
                 conn.executemany(
                     "INSERT OR REPLACE INTO node_values VALUES (?,?)",
                     [(key, encoded) for key, (_, encoded) in commit.nodes_upsert.items()],
+                )
+                # a recomputed node may read other inputs than before (its spec changed)
+                conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_upsert])
+                conn.executemany(
+                    "INSERT OR IGNORE INTO edges VALUES (?,?)",
+                    [(i, key) for key, (trace, _) in commit.nodes_upsert.items() for i in trace.spec.inputs],
                 )
             if commit.order is not None:
                 conn.executemany(
@@ -475,7 +626,11 @@ class Store:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+            if generation is not None:
+                del commit.meta[GENERATION]
             raise
+        if generation is not None:
+            self.generation = generation
         return build_id
 
     def _apply_metrics(self, increments: Iterable[tuple[str, str, str, float]]) -> None:

@@ -181,28 +181,41 @@ def plan_reports(values: Mapping[str, JSON]) -> list[dict]:
     for key in values:  # keys only: a store-backed mapping loads values on demand
         if not key.startswith("state:"):
             continue
-        state = values[key]
-        if not isinstance(state, dict):
-            continue
-        pf = key[len("state:"):]
-        prompt = values.get(f"prompt:{pf}")
-        text = prompt.get("text") if isinstance(prompt, dict) else None
-        exit_code = 1 if (state.get("problem") or text is None) else 0
-        reports.append({
-            "feature": state["feature"],
-            "plan_file": state["plan_file"],
-            "plan_state": state["plan_state"],
-            "current": state["current"],
-            "available": list(state["available"]),
-            "achievements": [{"number": a["number"], "title": a["title"], "state": a["state"]}
-                             for a in state["achievements"]],
-            "warnings": [{"kind": w["kind"], "message": w["message"], "path": w["path"]} for w in state["warnings"]],
-            "folder": state["folder_name"],
-            "prompt": text if text is not None else "",
-            "exit_code": exit_code,
-        })
+        report = _report(values, key[len("state:"):])
+        if report is not None:
+            reports.append(report)
     reports.sort(key=lambda r: r["plan_file"])
     return reports
+
+
+def plan_report(values: Mapping[str, JSON], plan_file: str) -> dict:
+    """The report of one plan (as in :func:`plan_reports`), reading only its own values."""
+    report = _report(values, plan_file)
+    if report is None:
+        raise KeyError(plan_file)
+    return report
+
+
+def _report(values: Mapping[str, JSON], pf: str) -> Optional[dict]:
+    state = values[f"state:{pf}"]
+    if not isinstance(state, dict):
+        return None
+    prompt = values.get(f"prompt:{pf}")
+    text = prompt.get("text") if isinstance(prompt, dict) else None
+    exit_code = 1 if (state.get("problem") or text is None) else 0
+    return {
+        "feature": state["feature"],
+        "plan_file": state["plan_file"],
+        "plan_state": state["plan_state"],
+        "current": state["current"],
+        "available": list(state["available"]),
+        "achievements": [{"number": a["number"], "title": a["title"], "state": a["state"]}
+                         for a in state["achievements"]],
+        "warnings": [{"kind": w["kind"], "message": w["message"], "path": w["path"]} for w in state["warnings"]],
+        "folder": state["folder_name"],
+        "prompt": text if text is not None else "",
+        "exit_code": exit_code,
+    }
 
 
 def status_document(root: PathArg, reports: Sequence[Mapping[str, Any]]) -> dict:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
 
 def run(ns: argparse.Namespace) -> int:
     ws, built = build_for(ns, force=ns.force)
-    chosen = [select(built.reports, p, ws.root, os.getcwd()) for p in ns.plans]
+    chosen = [select(built.reports, p, ws.root, os.getcwd()) for p in ns.plans] if ns.plans else []
     if ns.json:
         # stdout stays one JSON document: the timings go inside it, not after it
         extra = None

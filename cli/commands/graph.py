@@ -93,12 +93,20 @@ def _explain(store, ns: argparse.Namespace) -> int:
     return 0
 
 
+def _visited(summary: dict[str, Any]) -> str:
+    """How much of the graph a targeted build looked at (nothing for a full walk)."""
+    visited = summary["counters"].get("nodes_visited")
+    if visited is None or visited >= summary["nodes"]:
+        return ""
+    return f"; looked at {visited} of {summary['nodes']} nodes (the dependents of what changed)"
+
+
 def _print_explain(b: dict[str, Any], rows: list[dict[str, Any]], ns: argparse.Namespace, store) -> None:
     s = b["summary"]
     out = sys.stdout
     out.write(f"build #{b['id']} ({b['mode']}, {b['duration_s'] * 1000:.1f} ms): {s['nodes']} nodes, "
               f"{s['recomputed']} recomputed ({s['cut_off']} cut off), {s['reused']} reused; files "
-              f"stat'ed {s['counters']['files_stat']}, read {s['counters']['files_read']}\n\n")
+              f"stat'ed {s['counters']['files_stat']}, read {s['counters']['files_read']}{_visited(s)}\n\n")
     shown = rows if ns.all else [r for r in rows if r["status"] != "reused"]
     if not shown:
         out.write("nothing ran: every node was reused\n")

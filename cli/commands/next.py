@@ -9,7 +9,7 @@ from promptgen.nodes.selection import SelectionError, select
 
 from .. import exitcodes
 from ..output import info, warn
-from ..workspace import build_for, format_warning
+from ..workspace import build_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
@@ -18,21 +18,22 @@ if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
 
 def run(ns: argparse.Namespace) -> int:
     ws, built = build_for(ns)
-    plan = select(built.reports, ns.plan, ws.root, os.getcwd())
-    for w in plan["warnings"]:
-        warn(format_warning(w))
+    plan = select(built.plans, ns.plan, ws.root, os.getcwd())
+    for line in plan["warnings"]:
+        warn(line)
     if ns.achievement is not None:
         from promptgen.nodes import api
 
+        report = built.report(plan["plan_file"])
         parts = ns.achievement.split(".")
         if len(parts) < 2 or not all(x.isdigit() for x in parts):
             raise SelectionError(f"--achievement takes an achievement number such as 1.2, not {ns.achievement!r}; "
-                                 f"{plan['plan_file']} declares:", [a["number"] for a in plan["achievements"]])
+                                 f"{plan['plan_file']} declares:", [a["number"] for a in report["achievements"]])
 
-        text = api.prompt_for_achievement(built.result.values, plan, ns.achievement)
+        text = api.prompt_for_achievement(built.result.values, report, ns.achievement)
         code = exitcodes.OK
     else:
-        text = plan["prompt"]
+        text = built.prompts[plan["plan_file"]]
         code = plan["exit_code"]
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()

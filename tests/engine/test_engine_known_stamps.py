@@ -26,21 +26,24 @@ def _built(tmp_path):
 def test_observed_stamps_cover_every_existing_path_when_something_changed(tmp_path):
     root, cfg = _built(tmp_path)
     write(os.path.join(root, "docs", "b.txt"), "three four")
-    observed: dict = {}
+    observed = fastpath.Observation()
     assert fastpath.load(cfg.store_dir, cfg.snapshot_key, observed) is None
     expected = {p: stat_stamp(p) for p in (os.path.join(root, "docs"), os.path.join(root, "docs", "a.txt"),
                                            os.path.join(root, "docs", "b.txt"))}
     for path, stamp in expected.items():
-        assert observed[path] == stamp
+        assert observed.stamps[path] == stamp
     # the database is a recorded path too
-    assert os.path.join(cfg.store_dir, "state.db") in observed
+    assert os.path.join(cfg.store_dir, "state.db") in observed.stamps
+    # and the observation names exactly what changed
+    assert observed.changed == ["file:docs/b.txt"]
+    assert observed.usable()
 
 
 def test_no_observations_on_a_noop(tmp_path):
     root, cfg = _built(tmp_path)
-    observed: dict = {}
+    observed = fastpath.Observation()
     assert fastpath.load(cfg.store_dir, cfg.snapshot_key, observed) is not None
-    assert observed == {}
+    assert observed.stamps == {} and not observed.usable()
 
 
 def test_a_known_stamp_equal_to_the_stored_one_is_trusted_without_a_stat(tmp_path):

@@ -97,6 +97,35 @@ def replay(root: Path, seed: int, steps: int, runner=inproc) -> int:
 STEPS = 30
 
 
+def test_history_replay_with_targeted_builds(tmp_path):
+    """Each step waits out the racy window, as edits by people and agents do, so
+    the snapshot is valid before it and the build after it is targeted at the
+    changed files: every other step builds first (and the build must have
+    looked at only part of the graph), the others ask in a random order."""
+    import time
+
+    root = tmp_path / "ws"
+    h = History(root, 55)
+    h.start(plans=3)
+    rng = random.Random(55)
+    ws = ["--workspace", str(root)]
+    time.sleep(0.12)
+    assert inproc("build", *ws).code == 0
+    targeted = builds = 0
+    for step in range(40):
+        h.step()
+        time.sleep(0.12)
+        if step % 2 == 0:
+            b = inproc("build", "--json", *ws)
+            assert b.code == 0, str(b)
+            summary = b.json()
+            if summary["mode"] == "incremental":
+                builds += 1
+                targeted += summary["counters"]["nodes_visited"] < summary["nodes"]
+        compare(root, h, rng)
+    assert targeted >= builds // 3 and targeted > 0, f"{targeted} of {builds} edit builds were targeted"
+
+
 @pytest.mark.parametrize("seed", [11, 22, 33])
 def test_history_replay(tmp_path, seed):
     n = replay(tmp_path / "ws", seed, steps=STEPS)
