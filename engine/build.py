@@ -36,7 +36,7 @@ equal the values of a clean build of the same files.
 
 from __future__ import annotations
 
-import heapq
+import json
 import time
 
 from . import explain as ex
@@ -94,18 +94,26 @@ class ValueMap:
     iteration over keys); ``preload`` fetches many stored values in one query.
     """
 
-    def __init__(self, keys: Optional[list[str]], computed: dict[str, JSON], store: Optional[Store]) -> None:
+    def __init__(self, keys: Optional[list[str]], computed: dict[str, JSON], store: Optional[Store],
+                 new: Optional[Mapping[str, float]] = None) -> None:
         # None: the keys of the whole stored graph, loaded on first use (a
-        # targeted build never needs them unless a caller iterates)
+        # targeted build never needs them unless a caller iterates), plus the
+        # ``new`` nodes the build added (key → stored position)
         self._key_list = keys
         self._key_set: Optional[set[str]] = None
         self._computed = computed
         self._store = store
+        self._new = new or {}
 
     @property
     def _keys(self) -> list[str]:
         if self._key_list is None:
-            self._key_list = self._store.keys_in_order() if self._store is not None else list(self._computed)
+            if self._store is None:
+                self._key_list = list(self._computed)
+            else:
+                positions = dict(self._store.positions_in_order())
+                positions.update(self._new)
+                self._key_list = sorted(positions, key=lambda k: (positions[k], k))
         return self._key_list
 
     @property
@@ -285,9 +293,13 @@ class Builder:
         self.patched: set[str] = set()
         #: Only the dependents of changed sources are visited (see the module docstring).
         self.targeted = prev.targeted
-        self._pending: list[tuple[int, str]] = []
-        #: Derived nodes per kind of the finished graph (set by a full walk's commit).
+        #: The targeted walk's nodes still to visit, by stored position (see _walk_targeted).
+        self._pending: list[str] = []
+        self._next = 0
+        #: Derived nodes per kind of the finished graph (set by commit()).
         self.kinds: Optional[dict[str, int]] = None
+        #: Nodes a targeted walk added to the graph, with their stored positions.
+        self.new_nodes: dict[str, float] = {}
 
     # -- the walk ----------------------------------------------------------
     def run(self) -> None:
@@ -334,17 +346,18 @@ class Builder:
         self.counting = False
         # nodes outside the walk are unchanged: their stored fingerprints stand
         self.fps.update(prev.outside)
-        pending = self._pending = [(prev.positions[k], k) for k in prev.order]
-        heapq.heapify(pending)
-        while pending:
-            _, key = heapq.heappop(pending)
+        self._pending = list(prev.order)  # in stored order; _visit_also merges more in
+        self._next = 0
+        while self._next < len(self._pending):
+            key = self._pending[self._next]
+            self._next += 1
             if key in self.done:
                 continue
             spec = self.specs.get(key)
             if spec is None:
                 self.specs[key] = prev.traces[key].spec
             self._evaluate(key, optimistic=True)
-        total = prev.node_count
+        total = prev.node_count + len(self.new_nodes)
         self.counters.visited = self.counters.nodes
         self.counters.nodes = total
         self.counters.reused = total - self.counters.recomputed
@@ -363,17 +376,25 @@ class Builder:
         for data in self.store.value(key):
             child = NodeSpec.from_json(data)
             old[child.key] = child
-        if len(children) != len(old) or any(c.key not in old for c in children):
-            return False  # nodes appear or vanish
-        changed = [c for c in children if c != old[c.key]]
+        new = [c for c in children if c.key not in old]
+        if len(children) - len(new) != len(old):
+            if self.targeted:
+                raise _NotTargetable(f"children of {key} leave the graph")
+            return False  # nodes vanish
+        if new and not self.targeted:
+            return False  # nodes appear: the graph is declared again
+        changed = [c for c in children if c.key in old and c != old[c.key]]
         if any(c.key in self.done for c in changed):
             return False  # cannot happen in a stored order (children follow their expander)
-        if self.targeted and changed:
+        if self.targeted:
             for c in changed:
                 if any(is_source(i) and i not in c.inputs for i in old[c.key].inputs):
                     # a source may leave the graph: only the full walk can tell
                     raise _NotTargetable(f"{c.key} no longer reads a source")
-            self._visit_also(key, [c.key for c in changed])
+            if changed:
+                self._visit_also(key, [c.key for c in changed])
+            if new:
+                self._place_new(key, new, changed)
         for child in changed:
             self.specs[child.key] = child
             self.patched.add(child.key)
@@ -385,12 +406,43 @@ class Builder:
         visited too; they follow their expander in the stored order."""
         prev = self.prev
         assert self.store is not None
-        for k in self.store.extend_targeted(prev, keys):
+        added = self.store.extend_targeted(prev, keys)
+        for k in added:
             if prev.positions[k] <= prev.positions[expander]:
                 raise _NotTargetable(f"{k} is stored before {expander}")
-            heapq.heappush(self._pending, (prev.positions[k], k))
+        if added:
+            rest = self._pending[self._next:] + added
+            rest.sort(key=lambda k: (prev.positions[k], k))
+            self._pending[self._next:] = rest
         if any(k not in prev.traces for k in keys):
             raise _NotTargetable("a patched child is not stored")
+
+    def _place_new(self, expander: str, new: list[NodeSpec], changed: list[NodeSpec]) -> None:
+        """Targeted walk: new children of ``expander`` join the graph at a position
+        between the expander and the first node that reads them (the stored order
+        stays topological). Supported for children that read sources only and are
+        read only by their siblings — per-file nodes, as a new file makes; anything
+        else is left to the full walk."""
+        prev = self.prev
+        assert self.store is not None
+        keys = [c.key for c in new]
+        if self.store.fingerprints(keys) or any(k in self.specs for k in keys):
+            raise _NotTargetable("a new child is declared elsewhere")
+        low = prev.positions[expander]
+        for c in new:
+            if any(not is_source(i) for i in c.inputs):
+                raise _NotTargetable(f"new node {c.key} reads derived nodes")
+            readers = [prev.positions[r.key] for r in changed if c.key in r.inputs]
+            high = min(readers) if readers else low + 1
+            position = (low + high) / 2
+            if not low < position < high:
+                raise _NotTargetable("no room left in the stored order")
+            self.specs[c.key] = c
+            prev.positions[c.key] = position
+            self.new_nodes[c.key] = position
+        rest = self._pending[self._next:] + keys
+        rest.sort(key=lambda k: (prev.positions[k], k))
+        self._pending[self._next:] = rest
 
     def _respec_from_expanders(self) -> None:
         """After a structure change: the graph is the roots plus what evaluated expanders produce."""
@@ -634,8 +686,22 @@ class Builder:
             if before is None or (rec.refreshed and _record_moved(before, rec)):
                 c.sources_upsert[key] = rec
         if self.targeted:
-            # the graph's shape and order are the stored ones; nothing leaves it
+            # the stored order stands; nothing leaves the graph; new nodes come
+            # with their positions
             c.nodes_upsert = dict(self.traces)
+            c.positions = dict(self.new_nodes)
+            kinds = dict(json.loads(prev.meta[KINDS]))
+            for key in self.new_nodes:
+                kind = self.specs[key].kind
+                kinds[kind] = kinds.get(kind, 0) + 1
+            self.kinds = kinds
+            if self.new_nodes:
+                assert self.store is not None
+                c.meta[KINDS] = fingerprint.canonical_json(kinds)
+                # the digest of the stored order covers the new nodes (see run())
+                positions = dict(self.store.positions_in_order())
+                positions.update(self.new_nodes)
+                c.meta["order"] = fingerprint.of_value(sorted(positions, key=lambda k: (positions[k], k)))
             return c
         c.sources_delete = [k for k in prev.sources if k not in self.src]
         c.nodes_upsert = dict(self.traces)
@@ -764,12 +830,10 @@ def _result(builder: Builder, prev: Previous, force: bool, store: Optional[Store
     else:
         mode = "incremental"
     if builder.targeted:
-        import json
-
         return BuildResult(
             specs=builder.specs,
             order=None,
-            values=ValueMap(None, builder.computed, store),
+            values=ValueMap(None, builder.computed, store, builder.new_nodes),
             decisions=builder.decisions,
             counters=counters,
             fingerprints={**{k: r.fingerprint for k, r in builder.src.items()}, **builder.fps},
@@ -780,8 +844,8 @@ def _result(builder: Builder, prev: Previous, force: bool, store: Optional[Store
             commit=commit,
             structure_changed=builder.structure_changed,
             targeted=True,
-            kind_counts=json.loads(prev.meta[KINDS]),
-            source_count=prev.source_count,
+            kind_counts=builder.kinds,
+            source_count=prev.source_count + sum(1 for k in builder.src if k not in prev.sources),
         )
     keys = list(builder.order)
     return BuildResult(

@@ -68,6 +68,8 @@ CREATE TABLE histograms (name TEXT NOT NULL, labels TEXT NOT NULL, buckets TEXT 
 
 
 #: Meta keys: the generation of the state, and the derived nodes per kind (JSON).
+#: The stored order is ``ORDER BY position, key``: a targeted build places new
+#: nodes at fractional positions, which may tie (harmlessly: see Builder._place_new).
 GENERATION = "generation"
 KINDS = "kinds"
 #: Keys per ``IN (...)`` list (SQLite allows 32766 parameters; a few hundred is plenty).
@@ -151,11 +153,13 @@ class Commit:
     """Everything one build writes, applied in one transaction.
 
     ``nodes_upsert`` maps a key to (trace, value as canonical JSON text);
-    ``order`` is None when the stored schedule is unchanged.
+    ``order`` is None when the stored schedule is unchanged; ``positions`` gives
+    the place of nodes that are new to a stored schedule that is otherwise kept
+    (a targeted build's additions; positions may be fractions).
     """
 
     __slots__ = ("sources_upsert", "sources_delete", "nodes_upsert", "nodes_delete", "order",
-                 "meta", "build", "decisions", "metrics")
+                 "meta", "build", "decisions", "metrics", "positions")
 
     def __init__(self) -> None:
         self.sources_upsert: dict[str, SourceRecord] = {}
@@ -167,6 +171,7 @@ class Commit:
         self.build: Optional[dict[str, Any]] = None
         self.decisions: list[Any] = []
         self.metrics: list[tuple[str, str, str, float]] = []
+        self.positions: dict[str, float] = {}
 
     def writes_state(self) -> bool:
         return bool(
@@ -331,7 +336,7 @@ class Store:
             traces = {}
             order = []
             for key, kind, spec, version, fps, fp in conn.execute(
-                "SELECT key, kind, spec, rule_version, input_fps, fingerprint FROM nodes ORDER BY position"
+                "SELECT key, kind, spec, rule_version, input_fps, fingerprint FROM nodes ORDER BY position, key"
             ):
                 traces[key] = Trace(NodeSpec.from_json(json.loads(spec)), version, json.loads(fps), fp)
                 order.append(key)
@@ -397,10 +402,10 @@ class Store:
                 prev.positions[key] = position
                 prev.outside.pop(key, None)
                 added.append(key)
-        added.sort(key=prev.positions.__getitem__)
+        added.sort(key=lambda k: (prev.positions[k], k))
         if added:
             merged = prev.order + added
-            merged.sort(key=prev.positions.__getitem__)
+            merged.sort(key=lambda k: (prev.positions[k], k))
             prev.order[:] = merged
         return added
 
@@ -440,10 +445,10 @@ class Store:
                 f"SELECT key, fingerprint FROM nodes WHERE key IN ({','.join('?' * len(chunk))})", chunk))
         return out
 
-    def keys_in_order(self) -> list[str]:
-        """Every stored derived node, in the stored (topological) order."""
+    def positions_in_order(self) -> list[tuple[str, float]]:
+        """Every stored derived node with its position, in the stored (topological) order."""
         try:
-            return [k for (k,) in self.conn.execute("SELECT key FROM nodes ORDER BY position")]
+            return list(self.conn.execute("SELECT key, position FROM nodes ORDER BY position, key"))
         except sqlite3.DatabaseError as exc:
             raise StoreDamaged(str(exc)) from exc
 
@@ -516,7 +521,7 @@ class Store:
         """
         named = {r["node"] for r in recorded}
         keys = [k for (k,) in self.conn.execute("SELECT key FROM sources ORDER BY key")]
-        keys += [k for (k,) in self.conn.execute("SELECT key FROM nodes ORDER BY position")]
+        keys += [k for (k,) in self.conn.execute("SELECT key FROM nodes ORDER BY position, key")]
         return [
             {"node": k, "kind": k.split(":", 1)[0], "status": "reused", "reason": None, "detail": {}, "wall_s": 0.0}
             for k in keys
@@ -571,7 +576,7 @@ class Store:
                 conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_delete])
             if commit.nodes_upsert:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,COALESCE((SELECT position FROM nodes WHERE key=?), -1))",
+                    "INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,COALESCE((SELECT position FROM nodes WHERE key=?), ?))",
                     [
                         (
                             key,
@@ -581,6 +586,7 @@ class Store:
                             _dumps(trace.input_fps),
                             trace.fingerprint,
                             key,
+                            commit.positions.get(key, -1),
                         )
                         for key, (trace, encoded) in commit.nodes_upsert.items()
                     ],

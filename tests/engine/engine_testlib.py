@@ -75,7 +75,11 @@ def _tree_scan(param: str, values: list[Any]) -> list[NodeSpec]:
             parts.append(f"dirsum:{rel}")
         elif typ == "f":
             out.append(NodeSpec(f"content:{rel}", "content", (f"file:{rel}",)))
-            out.append(NodeSpec(f"words:{rel}", "words", (f"content:{rel}",)))
+            # words of a .txt file are counted from its content: node (a derived
+            # chain); of other files from the file itself (a node that reads only
+            # a source, as per-file parse nodes do)
+            source = f"content:{rel}" if name.endswith(".txt") else f"file:{rel}"
+            out.append(NodeSpec(f"words:{rel}", "words", (source,)))
             parts.append(f"words:{rel}")
     out.append(NodeSpec(f"dirsum:{base}", "dirsum", tuple(parts), base))
     return out
@@ -87,7 +91,10 @@ def _tree_content(param: Any, values: list[Any]) -> Any:
 
 
 def _tree_words(param: Any, values: list[Any]) -> int:
-    return len(values[0].split()) if not values[0].startswith("!") else -1
+    v = values[0]
+    if isinstance(v, dict):  # the file's own value
+        v = _tree_content(None, [v])
+    return len(v.split()) if not v.startswith("!") else -1
 
 
 def _tree_dirsum(param: Any, values: list[Any]) -> int:

@@ -129,16 +129,46 @@ def test_a_patched_child_that_gains_inputs_stays_targeted(tmp_path):
     assert fastpath.load(cfg.store_dir, cfg.snapshot_key) is not None
 
 
-def test_new_nodes_fall_back_to_the_full_walk(tmp_path):
+def test_a_new_file_node_joins_the_targeted_walk(tmp_path):
+    """A new file makes its expander declare a node that reads only that file:
+    it is placed between the expander and its reader, and the walk goes on."""
     root, cfg = _wc(tmp_path)
     write(os.path.join(root, "docs", "d.txt"), "seven")  # a new count: node
     past_racy_window()
     obs = _observe(cfg)
     assert obs.changed == ["dir:docs"]
     out, values = session_build(cfg, WC_ROOTS, wc_rules(), observation=obs)
-    assert not out.result.targeted
+    r = out.result
+    assert r.targeted
     assert values == _clean(root, WC_ROOTS, wc_rules())
     assert values["report:all"] == 2 + 1 + 3 + 1
+    assert (r.counters.nodes, r.kind_counts["count"]) == (6, 4)
+    assert {d.key: d.reason for d in r.decisions}["count:d.txt"] == "new"
+    # stored in the right place, and the next edit of it is targeted too
+    write(os.path.join(root, "docs", "d.txt"), "seven eight")
+    past_racy_window()
+    out, values = session_build(cfg, WC_ROOTS, wc_rules(), observation=_observe(cfg))
+    assert out.result.targeted and values["report:all"] == 2 + 1 + 3 + 2
+    conn = sqlite3.connect(os.path.join(cfg.store_dir, "state.db"))
+    try:
+        order = [k for (k,) in conn.execute("SELECT key FROM nodes ORDER BY position")]
+    finally:
+        conn.close()
+    assert order.index("scan:docs") < order.index("count:d.txt") < order.index("report:all")
+
+
+def test_new_nodes_that_read_derived_nodes_fall_back_to_the_full_walk(tmp_path):
+    root = str(tmp_path / "w")
+    for rel, text in {"a": "x", "config.txt": ""}.items():
+        write(os.path.join(root, rel), text)
+    cfg = config(root, str(tmp_path / "store"))
+    past_racy_window()
+    session_build(cfg, TREE_ROOTS, TREE_RULES)
+    write(os.path.join(root, "b.txt"), "y z")  # content:b.txt, and words:b.txt reading it
+    past_racy_window()
+    out, values = session_build(cfg, TREE_ROOTS, TREE_RULES, observation=_observe(cfg))
+    assert not out.result.targeted
+    assert values == _clean(root, TREE_ROOTS, TREE_RULES)
 
 
 def test_another_commit_since_the_snapshot_means_a_full_walk(tmp_path):
