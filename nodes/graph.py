@@ -14,9 +14,11 @@ key                       inputs                                       value
                                                                        folders remain unlisted,
                                                                        then the plan nodes
 ``plan:<plan_file>``      ``file:<plan_file>``                         parsed PLAN
-``subplans:<plan_file>``  ``file:`` of each SUBPLAN of the plan        status, planned
+``subplan:<path>``        ``file:<path>`` (one SUBPLAN)                status, planned
                                                                        executions, objective…
-``executions:<pf>``       ``file:`` of each EXECUTION_TASK             status per file
+``subplans:<plan_file>``  ``subplan:`` of each SUBPLAN of the plan     the plan's SUBPLANs
+``execution:<path>``      ``file:<path>`` (one EXECUTION_TASK)         status, hours
+``executions:<pf>``       ``execution:`` of each EXECUTION_TASK        the plan's tasks
 ``feedback:<D>``          ``dir:`` feedbacks and execution, FIX files  approved / fix / …
                                                                        (shared by plans in D)
 ``parallel:<D>``          ``file:`` of the first parallel file name    parsed dependencies
@@ -39,6 +41,9 @@ Why this shape:
   prompts that use it.
 * Each value holds only what its dependents use (early cutoff): ``state:``
   carries only the current achievement's section and SUBPLAN excerpts.
+* SUBPLANs and EXECUTION_TASKs are parsed one file per node: editing one
+  re-parses that file only (a plan may have dozens), and an edit that does not
+  change what its parse keeps stops there.
 
 Rule versions are derived from the source of the modules each rule uses (and,
 for templates, from the built-in template texts), so changing code or a
@@ -185,9 +190,13 @@ def compute_scan(param: JSON, values: list[JSON]) -> list[NodeSpec]:
         out.append(NodeSpec(f"plan:{pf}", "plan", (f"file:{pf}",),
                             {"plan_file": pf, "feature": feature, "folder": folder}))
         unlisted = [base for where, base, listing in places if isinstance(listing, dict)]
-        out.append(NodeSpec(f"subplans:{pf}", "subplans", tuple(f"file:{s['path']}" for s in subs),
+        for sub in subs:
+            out.append(subplan_file_spec(sub["path"]))
+        out.append(NodeSpec(f"subplans:{pf}", "subplans", tuple(f"subplan:{s['path']}" for s in subs),
                             {"files": subs, "unreadable": unlisted} if unlisted else {"files": subs}))
-        out.append(NodeSpec(f"executions:{pf}", "executions", tuple(f"file:{e['path']}" for e in exes),
+        for exe in exes:
+            out.append(execution_file_spec(exe["path"]))
+        out.append(NodeSpec(f"executions:{pf}", "executions", tuple(f"execution:{e['path']}" for e in exes),
                             {"files": exes}))
         siblings = tuple(f"plan:{layout.join(folder, other)}" for other in plans if other != name)
         out.append(NodeSpec(f"state:{pf}", "state",
@@ -226,42 +235,66 @@ def compute_plan(param: JSON, values: list[JSON]) -> JSON:
     return {**base, "error": None, **parsed}
 
 
-def compute_subplans(param: JSON, values: list[JSON]) -> JSON:
+def subplan_file_spec(path: str) -> NodeSpec:
+    return NodeSpec(f"subplan:{path}", "subplan", (f"file:{path}",), None)
+
+
+def execution_file_spec(path: str) -> NodeSpec:
+    return NodeSpec(f"execution:{path}", "execution", (f"file:{path}",), None)
+
+
+_NO_HOURS = {"actual": None, "estimated": None}
+
+
+def compute_subplan(param: JSON, values: list[JSON]) -> JSON:
+    """One SUBPLAN, parsed: what any plan listing it needs (its token is the plan's business)."""
+    text = _text(values[0])
+    if text is None:
+        return {"error": _error(values[0]), "complete": False, "planned": None, "objective": "", "approach": "",
+                "hours": dict(_NO_HOURS)}
     from .status import is_complete, stated_hours
-    from .subplan_parser import objective_and_approach, planned_executions
+    from .subplan_parser import objective_and_approach, planned_by_token
     from .textutil import scan
 
+    doc = scan(text)
+    obj, app = objective_and_approach(doc)
+    return {"error": None, "complete": is_complete(text), "planned": planned_by_token(doc), "objective": obj,
+            "approach": app, "hours": stated_hours(text)}
+
+
+def compute_subplans(param: JSON, values: list[JSON]) -> JSON:
     files, warns = [], []
     for folder in param.get("unreadable", ()):  # a folder that cannot be listed is not an empty one
         warns.append(unreadable(folder, "unreadable"))
-    for meta, value in zip(param["files"], values):
-        text = _text(value)
+    for meta, parsed in zip(param["files"], values):
         f = dict(meta)
-        if text is None:
-            warns.append(unreadable(meta["path"], _error(value)))
-            f.update(complete=False, planned=None, objective="", approach="", hours={"actual": None, "estimated": None},
-                     error=_error(value))
-        else:
-            doc = scan(text)
-            obj, app = objective_and_approach(doc)
-            f.update(complete=is_complete(text), planned=planned_executions(doc, meta["token"]),
-                     objective=obj, approach=app, hours=stated_hours(text), error=None)
+        if parsed["error"]:
+            warns.append(unreadable(meta["path"], parsed["error"]))
+        planned = parsed["planned"]
+        f.update(complete=parsed["complete"], planned=None if planned is None else planned.get(meta["token"]),
+                 objective=parsed["objective"], approach=parsed["approach"], hours=parsed["hours"],
+                 error=parsed["error"])
         files.append(f)
     return {"files": files, "warnings": warns}
 
 
-def compute_executions(param: JSON, values: list[JSON]) -> JSON:
+def compute_execution(param: JSON, values: list[JSON]) -> JSON:
+    """One EXECUTION_TASK, parsed: its status and stated hours."""
+    text = _text(values[0])
+    if text is None:
+        return {"error": _error(values[0]), "complete": False, "hours": dict(_NO_HOURS)}
     from .status import is_complete, stated_hours
 
+    return {"error": None, "complete": is_complete(text), "hours": stated_hours(text)}
+
+
+def compute_executions(param: JSON, values: list[JSON]) -> JSON:
     files, warns = [], []
-    for meta, value in zip(param["files"], values):
-        text = _text(value)
+    for meta, parsed in zip(param["files"], values):
         f = dict(meta)
-        if text is None:
-            warns.append(unreadable(meta["path"], _error(value)))
-            f.update(complete=False, hours={"actual": None, "estimated": None}, error=_error(value))
-        else:
-            f.update(complete=is_complete(text), hours=stated_hours(text), error=None)
+        if parsed["error"]:
+            warns.append(unreadable(meta["path"], parsed["error"]))
+        f.update(complete=parsed["complete"], hours=parsed["hours"], error=parsed["error"])
         files.append(f)
     return {"files": files, "warnings": warns}
 
@@ -393,10 +426,14 @@ RULES: dict[str, Rule] = {
     "scan": Rule("scan", _v("graph", "layout", "parallel"), compute_scan, expands=True,
                  doc="Inventory of a plan folder; emits the per-plan nodes."),
     "plan": Rule("plan", _v(*_COMMON, "plan_parser"), compute_plan, doc="Parsed PLAN."),
-    "subplans": Rule("subplans", _v(*_COMMON, "status", "subplan_parser"), compute_subplans,
-                     doc="SUBPLAN files: status, planned executions, objective, approach."),
-    "executions": Rule("executions", _v(*_COMMON, "status"), compute_executions,
-                       doc="EXECUTION_TASK files: status and hours."),
+    "subplan": Rule("subplan", _v(*_COMMON, "status", "subplan_parser"), compute_subplan,
+                    doc="One SUBPLAN file: status, planned executions, objective, approach."),
+    "subplans": Rule("subplans", _v("graph", "diagnostics"), compute_subplans,
+                     doc="The SUBPLANs of a plan."),
+    "execution": Rule("execution", _v(*_COMMON, "status"), compute_execution,
+                      doc="One EXECUTION_TASK file: status and hours."),
+    "executions": Rule("executions", _v("graph", "diagnostics"), compute_executions,
+                       doc="The EXECUTION_TASKs of a plan."),
     "feedback": Rule("feedback", _v(*_COMMON, "fix_parser"), compute_feedback,
                      doc="Approvals, fix requests, resolutions, skips of a plan folder."),
     "parallel": Rule("parallel", _v(*_COMMON, "parallel"), compute_parallel, doc="parallel.json of a folder."),

@@ -32,6 +32,16 @@ def planned_executions(text: "str | Doc", token: str) -> Optional[list[int]]:
     section of the first heading containing "Active EXECUTION_TASK" count, and
     only references whose achievement part equals ``token``.
     """
+    planned = planned_by_token(text)
+    return None if planned is None else planned.get(token)
+
+
+def planned_by_token(text: "str | Doc") -> Optional[dict[str, list[int]]]:
+    """The execution references of the plan table, per achievement token
+    (``{"12": [1, 2, 3]}``), or None when the SUBPLAN has no such table.
+
+    Why per token: which token is this SUBPLAN's depends on the plan that lists
+    it, and the parse of one file should not (see ``subplan:`` nodes)."""
     doc = text if isinstance(text, Doc) else scan(text)
     start = None
     for i in doc.headings:
@@ -40,15 +50,14 @@ def planned_executions(text: "str | Doc", token: str) -> Optional[list[int]]:
             break
     if start is None:
         return None
-    found: set[int] = set()
+    found: dict[str, set[int]] = {}
     for i in range(start + 1, section_end(doc, start)):
         line = doc.text[i]
         if doc.fenced[i] or not line.lstrip().startswith("|"):
             continue
         for m in _RE_EXEC_REF.finditer(line):
-            if m.group(1) == token:
-                found.add(int(m.group(2)))
-    return sorted(found) if found else None
+            found.setdefault(m.group(1), set()).add(int(m.group(2)))
+    return {tok: sorted(nums) for tok, nums in sorted(found.items())}
 
 
 def _section_text(doc: Doc, needle: str) -> str:

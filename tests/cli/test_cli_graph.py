@@ -24,11 +24,14 @@ def test_explain_after_an_edit_lists_the_dependents_with_fingerprints(warm, pg):
     build, d = decisions(pg, warm)
     assert build["mode"] == "incremental"
 
-    direct = d[f"subplans:{DEMO_PLAN}"]
+    direct = d[f"subplan:{SUBPLAN_22}"]  # the one file's parse
     assert direct["status"] == "ran" and direct["reason"] == "input_changed", direct
     assert direct["detail"]["path"] == SUBPLAN_22
     old, new = direct["detail"]["old"], direct["detail"]["new"]
     assert HEX.match(old) and HEX.match(new) and old != new
+    plan_subplans = d[f"subplans:{DEMO_PLAN}"]
+    assert plan_subplans["status"] == "ran" and plan_subplans["reason"] == "dependency_changed", plan_subplans
+    assert plan_subplans["detail"]["node"] == f"subplan:{SUBPLAN_22}"
     dep = d[f"state:{DEMO_PLAN}"]
     assert dep["status"] == "ran" and dep["reason"] == "dependency_changed", dep
     assert dep["detail"]["node"] == f"subplans:{DEMO_PLAN}"
@@ -38,7 +41,7 @@ def test_explain_after_an_edit_lists_the_dependents_with_fingerprints(warm, pg):
     text = pg("graph", "--explain", cwd=warm)
     assert text.code == 0, str(text)
     out = text.out
-    assert f"subplans:{DEMO_PLAN}" in out and f"state:{DEMO_PLAN}" in out, out
+    assert f"subplan:{SUBPLAN_22}" in out and f"state:{DEMO_PLAN}" in out, out
     assert f"{old[:12]}→{new[:12]}" in out, out
     assert SUBPLAN_22 in out
     assert f"prompt:{SHIPPED_PLAN}" not in out, "reused nodes are listed only with --all"
@@ -56,19 +59,21 @@ def test_dry_run_shows_what_would_run_without_running_it(warm, pg):
     r = pg("graph", "--explain", "--dry-run", "--json", cwd=warm)
     assert r.code == 0, str(r)
     rows = {x["node"]: x for x in r.json()}
-    row = rows[f"subplans:{DEMO_PLAN}"]
+    row = rows[f"subplan:{SUBPLAN_22}"]
     assert row["status"] == "would_run" and row["reason"] == "input_changed", row
     assert row["detail"]["path"] == SUBPLAN_22
+    assert rows[f"subplans:{DEMO_PLAN}"]["status"] == "may_run"
     assert rows[f"prompt:{SHIPPED_PLAN}"]["status"] == "reused"
 
     text = pg("graph", "--explain", "--dry-run", cwd=warm)
     assert text.code == 0, str(text)
-    assert f"subplans:{DEMO_PLAN}" in text.out, text.out    # whole node names, even in a pipe
+    assert f"subplan:{SUBPLAN_22}" in text.out, text.out    # whole node names, even in a pipe
     assert SUBPLAN_22 in text.out, text.out
     assert {name: file_digest(store / name) for name in before} == before, "a dry run wrote the store"
 
     built = pg("build", "--json", cwd=warm).json()
-    assert f"subplans:{DEMO_PLAN}" in built["recomputed_nodes"], "the dry run must not have run it"
+    assert f"subplan:{SUBPLAN_22}" in built["recomputed_nodes"], "the dry run must not have run it"
+    assert f"subplans:{DEMO_PLAN}" in built["recomputed_nodes"]
     assert f"state:{DEMO_PLAN}" in built["recomputed_nodes"]
 
     after = pg("graph", "--explain", "--dry-run", cwd=warm)

@@ -30,6 +30,10 @@ def test_node_keys_and_prompt_inputs(tmp_path: Path) -> None:
     for kind in ("plan", "subplans", "executions", "state", "route", "prompt"):
         assert f"{kind}:{pf}" in values
     assert f"feedback:{a.folder}" in values and f"parallel:{a.folder}" in values
+    # one parse node per SUBPLAN, read by the plan's subplans: node
+    subs = [k for k in values if k.startswith("subplan:")]
+    assert subs and all(k.split(":", 1)[1].startswith(a.folder) or k.split(":", 1)[1].startswith(b.folder)
+                        for k in subs)
     (route,) = values[f"route:{pf}"]
     spec = NodeSpec.from_json(route)
     assert spec.key == f"prompt:{pf}"
@@ -107,8 +111,8 @@ def test_every_state_has_a_builtin_template() -> None:
 
 
 def test_rule_versions_and_digest() -> None:
-    assert set(api.RULES) == {"walk", "scan", "plan", "subplans", "executions", "feedback", "parallel",
-                              "state", "route", "prompt", "template"}
+    assert set(api.RULES) == {"walk", "scan", "plan", "subplan", "subplans", "execution", "executions",
+                              "feedback", "parallel", "state", "route", "prompt", "template"}
     assert api.RULES["walk"].expands and api.RULES["scan"].expands and api.RULES["route"].expands
     assert prompts.builtin_digest() in api.RULES["template"].version
     assert api.rules_digest() == graph.rules_digest() and len(api.rules_digest()) == 16
