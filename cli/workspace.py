@@ -190,7 +190,7 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
         root=ws.root,
         store_dir=ws.store_dir,
         snapshot_key=fast.snapshot_key(ws.root, ws.store_dir, ws.extra_plan_roots),
-        extra_paths=code_paths() + [ws.config_path],
+        extra_paths=lambda: code_paths() + [ws.config_path],
     )
     answers = _Answers(ws, None if force else observation)
 

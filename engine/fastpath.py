@@ -49,10 +49,10 @@ class Observation:
     moved (promptgen's code, a config file, the store itself) or the snapshot
     could not be read; ``generation``: the store state the snapshot was written
     after; ``payload``: its answers (to patch rather than recompute);
-    ``entries``: its ``(key, path)`` pairs of sources.
+    ``entries``: its ``(key, path)`` pairs of sources; ``extras``: its other paths.
     """
 
-    __slots__ = ("stamps", "changed", "generation", "payload", "entries")
+    __slots__ = ("stamps", "changed", "generation", "payload", "entries", "extras")
 
     def __init__(self) -> None:
         self.stamps: dict[str, Any] = {}
@@ -60,6 +60,8 @@ class Observation:
         self.generation: Optional[str] = None
         self.payload: Optional[dict[str, Any]] = None
         self.entries: list[tuple[str, str]] = []
+        #: the recorded paths no node reads (code, config), the store's own file excluded
+        self.extras: list[str] = []
 
     def usable(self) -> bool:
         """True when a targeted build may start from this observation."""
@@ -136,6 +138,7 @@ def _observe(data: dict[str, Any], first_changed: int, out: Observation) -> None
         out.generation = data["payload"].get("_generation")
         out.payload = data["payload"]
         out.entries = [(k, p) for k, p in zip(keys, paths) if k is not None]
+        out.extras = [p for k, p in zip(keys[:-1], paths[:-1]) if k is None]  # the last is the store
 
 
 def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any, Optional[str]]], payload: dict[str, Any],

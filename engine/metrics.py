@@ -46,10 +46,13 @@ def buckets_for(name: str) -> tuple[float, ...]:
 
 
 def bucket_index(bounds: tuple[float, ...], value: float) -> int:
-    """Index of the first bucket whose upper bound is ≥ value (len(bounds) = +Inf)."""
-    from bisect import bisect_left  # only folding needs it; the no-op path imports this module
+    """Index of the first bucket whose upper bound is ≥ value (len(bounds) = +Inf).
 
-    return bisect_left(bounds, value)
+    A scan of ~14 bounds: importing bisect would cost more than it saves."""
+    for i, bound in enumerate(bounds):
+        if value <= bound:
+            return i
+    return len(bounds)
 
 
 def labels(**pairs: str) -> str:

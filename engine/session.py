@@ -35,12 +35,15 @@ class SessionConfig:
 
     ``snapshot_key`` identifies what the snapshot answers for (root, options,
     formats); ``extra_paths`` are paths whose change must invalidate the
-    snapshot although no node reads them (promptgen's own code, a config file).
+    snapshot although no node reads them (promptgen's own code, a config file),
+    or a function that lists them (called only when a snapshot is written
+    without an observation that already holds them).
     """
 
     __slots__ = ("root", "store_dir", "snapshot_key", "extra_paths", "max_file_bytes")
 
-    def __init__(self, root: str, store_dir: str, snapshot_key: str, extra_paths: Sequence[str] = (),
+    def __init__(self, root: str, store_dir: str, snapshot_key: str,
+                 extra_paths: Sequence[str] | Callable[[], Sequence[str]] = (),
                  max_file_bytes: int = 8 * 1024 * 1024) -> None:
         self.root = root
         self.store_dir = store_dir
@@ -238,12 +241,18 @@ def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any,
             rel = key.split(":", 1)[1]
             entries.append((root if rel in ("", ".") else os.path.join(root, rel), rec.stamp, key))
     now = time.time_ns()
-    for path in config.extra_paths:
-        stamp = known_stamps.get(path) or stat_stamp(path)
-        if is_racy(stamp, now):
-            fastpath.remove(config.store_dir)
-            return
-        entries.append((path, stamp, None))
+    if observation is not None:
+        # unchanged since the last snapshot, which found them safe (the
+        # observation would not be usable otherwise)
+        entries.extend((path, observation.stamps.get(path), None) for path in observation.extras)
+    else:
+        extra = config.extra_paths() if callable(config.extra_paths) else config.extra_paths
+        for path in extra:
+            stamp = known_stamps.get(path) or stat_stamp(path)
+            if is_racy(stamp, now):
+                fastpath.remove(config.store_dir)
+                return
+            entries.append((path, stamp, None))
     # ``payload(result)`` gives the snapshot's payload, or (payload, blobs) with
     # large answers that only some no-ops need (see fastpath.write)
     payload, blobs = answer if isinstance(answer, tuple) else (answer, None)
