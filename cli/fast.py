@@ -130,15 +130,17 @@ def try_fast(argv: list[str], observed: Optional[Observation] = None) -> Optiona
     payload = fastpath.load(store, snapshot_key(root, store, ()), observed)
     if payload is None:
         return None
-    plans = payload["plans"]
     if verb == "next":
         from promptgen.nodes.selection import SelectionError, select
 
+        blobs = fastpath.load_blobs(store, payload)  # the plan index and the prompts
+        if blobs is None:
+            return None
         try:
-            plan = select(plans, positionals[0], root, os.getcwd())
+            plan = select(blobs["plans"], positionals[0], root, os.getcwd())
         except SelectionError:
             return None  # let the full CLI report it (and check the workspace)
-        prompt = fastpath.load_blob(store, payload, plan["plan_file"])
+        prompt = blobs["prompts"].get(plan["plan_file"])
         if prompt is None:
             return None
         for line in plan["warnings"]:
@@ -147,9 +149,9 @@ def try_fast(argv: list[str], observed: Optional[Observation] = None) -> Optiona
         if not prompt.endswith("\n"):
             sys.stdout.write("\n")
         code = plan["exit_code"]
-        served = [plan]
+        states = {plan["state"] or plan["plan_state"]: 1}
     else:
-        nodes = payload["nodes"]
+        nodes, plans = payload["nodes"], payload["plan_count"]
         elapsed = time.perf_counter() - t0
         if as_json:
             sys.stdout.write(
@@ -157,28 +159,25 @@ def try_fast(argv: list[str], observed: Optional[Observation] = None) -> Optiona
                 '"recomputed_nodes": [], "cut_off_nodes": [], "mode": "noop", "counters": {"files_stat": %d, '
                 '"files_read": 0, "files_hashed": 0, "dirs_listed": 0, "nodes_visited": 0}, "plans": %d, '
                 '"warnings": []}\n'
-                % (nodes, nodes, elapsed, payload.get("sources", payload["_stat_count"]), len(plans))
+                % (nodes, nodes, elapsed, payload.get("sources", payload["_stat_count"]), plans)
             )
         else:
             sys.stdout.write(
-                format_summary(len(plans), nodes, 0, nodes, 0, elapsed, payload["warning_count"], "noop") + "\n"
+                format_summary(plans, nodes, 0, nodes, 0, elapsed, payload["warning_count"], "noop") + "\n"
             )
         code = 0
-        served = plans
+        states = payload["states"]
     sys.stdout.flush()
-    _record(store, payload, served, time.perf_counter() - t0)
+    _record(store, payload, states, time.perf_counter() - t0)
     return code
 
 
-def _record(store: str, payload: dict, served: list, seconds: float) -> None:
-    """Metrics of this no-op, appended to the journal (never the database)."""
+def _record(store: str, payload: dict, states: dict[str, int], seconds: float) -> None:
+    """Metrics of this no-op, appended to the journal (never the database);
+    ``states``: the prompts served, counted by state."""
     from promptgen.engine import journal, metrics
 
     increments = metrics.for_noop(payload.get("kinds", {}), payload["_stat_count"], seconds)
-    by_state: dict[str, int] = {}
-    for plan in served:
-        state = plan.get("state") or plan["plan_state"]
-        by_state[state] = by_state.get(state, 0) + 1
-    for state, n in sorted(by_state.items()):  # one line per state, not per plan
+    for state, n in sorted(states.items()):  # one line per state, not per plan
         increments.append(metrics.counter("promptgen_prompt_generation_total", n, state=state, status="cached"))
     journal.append(store, increments)

@@ -158,14 +158,14 @@ class _Answers:
 
         obs = self.observation
         last = obs.payload if obs is not None else None
-        prompts = fastpath.load_blobs(self.ws.store_dir, last) if last is not None else None
-        if prompts is None:
+        blobs = fastpath.load_blobs(self.ws.store_dir, last) if last is not None else None
+        if blobs is None:
             return None
         changed = {d.key.split(":", 1)[1] for d in result.decisions
                    if d.status == "ran" and d.kind in ("state", "prompt")}
         plans = []
-        prompts = dict(prompts)
-        for entry in last["plans"]:
+        prompts = dict(blobs["prompts"])
+        for entry in blobs["plans"]:
             pf = entry["plan_file"]
             if pf in changed:
                 report = api.plan_report(result.values, pf)
@@ -267,16 +267,22 @@ def plan_entry(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def make_payload(result, plans: list[dict[str, Any]], prompts: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """What the fast path prints on a no-op: the build summary and the plan index in
-    the snapshot, every plan's prompt in its side file (only ``next`` loads those)."""
+def make_payload(result, plans: list[dict[str, Any]], prompts: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the fast path prints on a no-op: the build summary in the snapshot (all a
+    no-op ``build`` loads), the plan index and every plan's prompt in its side file
+    (what ``next`` needs)."""
+    states: dict[str, int] = {}
+    for p in plans:
+        state = p["state"] or p["plan_state"]
+        states[state] = states.get(state, 0) + 1
     payload = {
-        "plans": plans,
+        "plan_count": len(plans),
+        "states": states,
         "nodes": result.counters.nodes,
         "sources": result.source_count,
         "warning_count": sum(len(p["warnings"]) for p in plans),
     }
-    return payload, prompts
+    return payload, {"plans": plans, "prompts": prompts}
 
 
 def format_warning(w: dict[str, Any]) -> str:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 SNAPSHOT = "snapshot"
 BLOBS = "snapshot.blobs"
-FORMAT = 6
+FORMAT = 7
 
 
 class Observation:
@@ -87,68 +87,91 @@ def load(store_dir: str, key: str, observed: Optional[Observation] = None) -> Op
         data = _read(os.path.join(store_dir, SNAPSHOT))
         if data is None or data["format"] != FORMAT or data["key"] != key:
             return None
-        paths: Sequence[str] = data["paths"]
+        names: Sequence[str] = data["names"]
         stamps: Sequence[Any] = data["stamps"]
-    except Exception:  # noqa: BLE001 - any unreadable snapshot just means "build"
+        # workspace paths are stored relative to the root and stat'ed from its
+        # descriptor: half the bytes to load, no path strings to build
+        root_fd = os.open(data["root"], os.O_RDONLY | _O_DIRECTORY)
+    except Exception:  # noqa: BLE001 - any unreadable snapshot (or a vanished root) just means "build"
         return None
-    stat = os.stat
-    for path, stamp in zip(paths, stamps):
-        try:
-            st = stat(path)
-        except OSError:
-            if stamp is not None:
+    try:
+        stat = os.stat
+        for name, stamp in zip(names, stamps):
+            try:
+                st = stat(name, dir_fd=root_fd)
+            except OSError:
+                if stamp is not None:
+                    break
+                continue
+            if stamp is None or (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino) != stamp:
                 break
-            continue
-        if stamp is None or (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino) != stamp:
-            break
-    else:
-        payload = data["payload"]
-        payload["_stat_count"] = len(paths)
-        return payload
-    if observed is not None:
-        _observe(data, paths.index(path), observed)
-    return None
+        else:
+            payload = data["payload"]
+            payload["_stat_count"] = len(names)
+            return payload
+        if observed is not None:
+            _observe(data, names.index(name), observed, root_fd)
+        return None
+    finally:
+        os.close(root_fd)
 
 
-def _observe(data: dict[str, Any], first_changed: int, out: Observation) -> None:
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+#: Entry kinds: ``f`` a ``file:`` source, ``d`` a ``dir:`` source, ``r`` the
+#: ``dir:`` of the root itself (stored as "."), ``-`` a path no node reads
+#: (absolute: promptgen's code, a config file, the store).
+_PREFIX = {"f": "file:", "d": "dir:"}
+
+
+def _key(kind: str, name: str) -> Optional[str]:
+    if kind == "r":
+        return "dir:"
+    prefix = _PREFIX.get(kind)
+    return None if prefix is None else prefix + name
+
+
+def _observe(data: dict[str, Any], first_changed: int, out: Observation, root_fd: int) -> None:
     """Stamps of every path: those before ``first_changed`` were just found equal
     to the snapshot's; the rest are stat'ed now (once, like the no-op check would).
     Then which sources changed, if only sources did."""
-    paths, stamps, keys = data["paths"], data["stamps"], data.get("keys")
+    names, stamps, kinds, root = data["names"], data["stamps"], data["kinds"], data["root"]
+    slash = os.path.join(root, "")
+    paths = [n if k == "-" else (root if n == "." else slash + n) for k, n in zip(kinds, names)]
     seen = out.stamps
     for path, stamp in zip(paths[:first_changed], stamps[:first_changed]):
         if stamp is not None:
             seen[path] = stamp
-    changed: Optional[list[str]] = [] if keys is not None else None
+    changed: Optional[list[str]] = []
     for i in range(first_changed, len(paths)):
-        path = paths[i]
         try:
-            st = os.stat(path)
+            st = os.stat(names[i], dir_fd=root_fd)
             stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-            seen[path] = stamp
+            seen[paths[i]] = stamp
         except OSError:
             stamp = None
         if changed is not None and stamp != stamps[i]:
-            if keys[i] is None:
+            key = _key(kinds[i], names[i])
+            if key is None:
                 changed = None  # not a workspace source: code, config or the store moved
             else:
-                changed.append(keys[i])
+                changed.append(key)
     if changed is not None:
         out.changed = changed
         out.generation = data["payload"].get("_generation")
         out.payload = data["payload"]
-        out.entries = [(k, p) for k, p in zip(keys, paths) if k is not None]
-        out.extras = [p for k, p in zip(keys[:-1], paths[:-1]) if k is None]  # the last is the store
+        out.entries = [(_key(k, n), p) for k, n, p in zip(kinds, names, paths) if k != "-"]
+        out.extras = [p for k, p in zip(kinds[:-1], paths[:-1]) if k == "-"]  # the last is the store
 
 
-def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any, Optional[str]]], payload: dict[str, Any],
-          blobs: Optional[dict[str, str]] = None) -> bool:
+def write(store_dir: str, key: str, root: str, entries: Sequence[tuple[str, Any, Optional[str]]],
+          payload: dict[str, Any], blobs: Optional[dict[str, Any]] = None) -> bool:
     """Atomically replace the snapshot; ``entries`` are ``(abs_path, stamp, source_key)``
-    triples (``source_key`` None for a path no node reads).
+    triples (``source_key`` None for a path no node reads), sources under ``root``.
 
     ``blobs`` (large answers only some commands need, e.g. every plan's prompt)
     go to a side file, so that a no-op ``build`` does not load them; the
-    snapshot names the side file's token and :func:`load_blob` checks it.
+    snapshot names the side file's token and :func:`load_blobs` checks it.
     The database's own stamp is appended here (after its commit), so a store
     changed by anyone else invalidates the snapshot.
     """
@@ -160,25 +183,36 @@ def write(store_dir: str, key: str, entries: Sequence[tuple[str, Any, Optional[s
             return False
         payload = {**payload, "_blobs": token}
     db = os.path.join(store_dir, DB_NAME)
-    all_entries = list(entries) + [(db, _stamp(db), None)]
+    names: list[str] = []
+    kinds: list[str] = []
+    stamps: list[Any] = []
+    for path, stamp, source in list(entries) + [(db, _stamp(db), None)]:
+        if source is None:
+            kinds.append("-")
+            names.append(path)
+        elif source.startswith("file:"):
+            kinds.append("f")
+            names.append(source[5:])
+        elif source in ("dir:", "dir:."):
+            kinds.append("r" if source == "dir:" else "d")
+            names.append(".")
+        else:
+            kinds.append("d")
+            names.append(source[4:])
+        stamps.append(stamp)
     data = {
         "format": FORMAT,
         "key": key,
-        "paths": [p for p, _, _ in all_entries],
-        "stamps": [s for _, s, _ in all_entries],
-        "keys": [k for _, _, k in all_entries],
+        "root": root,
+        "names": names,
+        "kinds": "".join(kinds),
+        "stamps": stamps,
         "payload": payload,
     }
     return _atomic_write(os.path.join(store_dir, SNAPSHOT), _framed(data))
 
 
-def load_blob(store_dir: str, payload: dict[str, Any], name: str) -> Optional[str]:
-    """A blob written with the snapshot ``payload`` came from, or None (then: build)."""
-    blobs = load_blobs(store_dir, payload)
-    return None if blobs is None else blobs.get(name)
-
-
-def load_blobs(store_dir: str, payload: dict[str, Any]) -> Optional[dict[str, str]]:
+def load_blobs(store_dir: str, payload: dict[str, Any]) -> Optional[dict[str, Any]]:
     """Every blob written with the snapshot ``payload`` came from, or None."""
     try:
         data = _read(os.path.join(store_dir, BLOBS))

@@ -259,7 +259,7 @@ def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any,
     payload = dict(payload)
     payload.setdefault("kinds", result.kind_counts)
     payload["_generation"] = generation
-    fastpath.write(config.store_dir, config.snapshot_key, entries, payload, blobs)
+    fastpath.write(config.store_dir, config.snapshot_key, root, entries, payload, blobs)
 
 
 def _is_damage(exc: sqlite3.Error) -> bool:
