@@ -419,6 +419,7 @@ class Settings:
     scale: list[int]
     scale_budget_s: float
     scale_seed: int
+    instructions: bool
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "Settings":
@@ -438,6 +439,7 @@ class Settings:
             scale=scale,
             scale_budget_s=a.scale_budget if a.scale_budget is not None else (20.0 if q else 60.0),
             scale_seed=a.seed,
+            instructions=a.instructions if a.instructions is not None else not q,
         )
 
 
@@ -800,6 +802,93 @@ class Bench:
             )
         )
 
+    def _flip_and_build(self, ws: Path, path: Path, samples: int, build: Callable[[], Any]) -> list[Any]:
+        """Flip ``path``'s header status and back, ``samples`` times, calling ``build``
+        after each write (aged past the racy window); the file is restored after."""
+        original = path.read_bytes()
+        orig = path.stat()
+        edited = toggle_status(original.decode("utf-8"))[0].encode("utf-8")
+        out, step = [], 0
+        try:
+            for _ in range(samples):
+                for data in (edited, original):
+                    step += 1
+                    path.write_bytes(data)
+                    mt = orig.st_mtime_ns + step * 1_000_000_000  # distinct and still old
+                    os.utime(path, ns=(mt, mt))
+                    time.sleep(RACY_WAIT_S)
+                    out.append(build())
+        finally:
+            path.write_bytes(original)
+            os.utime(path, ns=(orig.st_atime_ns, orig.st_mtime_ns))
+        return out
+
+    def instructions(self) -> None:
+        """The one-file edit counted in instructions (valgrind's callgrind), against a
+        no-op build and ``python -c pass``: the same figures on a loaded machine as
+        on an idle one, where wall times move by tens of percent between runs.
+
+        The verdict applies the edit target (no-op + 25 ms) in units of
+        ``python -c pass``: extra instructions / pass instructions ≤ 25 ms / the
+        fastest wall time of ``python -c pass`` in the no-op scenario.
+        """
+        valgrind = shutil.which("valgrind")
+        if valgrind is None:
+            self.rows.append(Row("one-file edit: instructions", "skipped: no valgrind (apt install valgrind)", verdict="INFO"))
+            return
+        r = self.runner
+
+        def count(argv: list[str]) -> int:
+            p = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv], cwd=self.ws,
+                               env=r.env, capture_output=True, text=True)
+            m = re.search(r"Collected : (\d+)", p.stderr)
+            if p.returncode != 0 or m is None:
+                raise BenchError(f"valgrind {shlex.join(argv)} failed (exit {p.returncode}):\n{tail(p.stderr)}")
+            return int(m.group(1))
+
+        target = self._edit_target()
+        self.settle()
+        base = count(self.pass_argv)
+        noop = count(r.pg_argv("build", self.ws))
+        edits = self._flip_and_build(self.ws, target["path"], 1, lambda: count(r.pg_argv("build", self.ws)))
+        self.settle()
+        edit = statistics.median(edits)
+        extra = (edit - noop) / base
+        # the fastest python -c pass of the no-op scenario: the machine's speed when
+        # nothing else runs, which is what 25 ms means
+        pass_s = (self.results.get("noop") or {}).get("baseline", {}).get("min")
+        bound = T_EDIT_EXTRA_S / pass_s if pass_s else None
+        self.results["instructions"] = {"python_pass": base, "noop_build": noop, "edit_builds": edits,
+                                        "edit_extra_per_pass": extra, "bound_per_pass": bound,
+                                        "file": str(target["path"].relative_to(self.ws))}
+        self.rows.append(
+            Row(
+                "one-file edit: instructions",
+                f"{edit / 1e6:.0f} M (no-op {noop / 1e6:.0f} M)",
+                f"{base / 1e6:.0f} M python -c pass",
+                f"+{extra:.2f}× pass",
+                f"≤ +{bound:.2f}× pass (25 ms)" if bound else "-",
+                verdict(extra <= bound) if bound else "INFO",
+            )
+        )
+
+    def _scale_edit(self, n: int, ws: Path, noop_s: float) -> dict:
+        """A one-file edit at this size: what a targeted build costs against the no-op."""
+        r = self.runner
+        sub = next(iter(sorted(ws.glob("work-space/plans/*/subplans/SUBPLAN_*.md"))), None)
+        if sub is None:
+            return {}
+        samples = self._flip_and_build(ws, sub, max(2, self.settings.edit_samples // 2), lambda: r.build_json(ws, "promptgen build --json after a one-file edit"))
+        self.settle(ws)
+        s = summarize([dt for _, dt in samples])
+        j = samples[0][0]
+        visited = counters_of(j).get("nodes_visited")
+        looked = f"looked at {visited} of {j.get('nodes')} nodes" if visited is not None else f"{j.get('recomputed')} recomputed"
+        self.rows.append(Row(f"scale {n}: one-file edit", f"{fmt_med(s)}, {looked}", f"{fmt_s(noop_s)} no-op",
+                             f"+{(s['median'] - noop_s) * 1000:.1f} ms", "-", "INFO"))
+        return {"file": str(sub.relative_to(ws)), "build": s, "nodes_visited": visited, "nodes": j.get("nodes"),
+                "recomputed": [x.get("recomputed") for x, _ in samples]}
+
     def touch(self) -> None:
         r = self.runner
         target = self._edit_target()
@@ -986,6 +1075,7 @@ class Bench:
                 if ninja:
                     sl = summ["stat loop"]["median"]
                     self.rows.append(Row(f"scale {n}: vs stat loop", f"{point['us_per_file']['stat loop']:.1f} µs/file stat loop", f"{fmt_s(sl)} stat loop", f"{pg / sl:.2f}×", "-", "INFO"))
+                point["edit"] = self._scale_edit(n, ws, pg)
                 self.rows.append(Row(f"scale {n}: cold build", f"{fmt_s(cold_s)}, {kib / 1024:.0f} MiB peak", "-", "-", "-", "INFO" if not problems else "FAIL"))
         finally:
             r.record_ops = True
@@ -1053,7 +1143,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     ap.add_argument("--promptgen", help="command prefix that runs promptgen (default: promptgen beside sys.executable, else on PATH; env PROMPTGEN_CMD)")
     ap.add_argument("--python", help="interpreter for the python -c pass / stat loop baselines (default: the one promptgen's script runs)")
-    ap.add_argument("--only", help="comma-separated scenarios to run: cold,counters,noop,imports,next,edit,touch,seed,scale")
+    ap.add_argument("--only", help="comma-separated scenarios to run: cold,counters,noop,imports,next,edit,instr,resident,touch,seed,scale")
+    ap.add_argument("--instructions", action=argparse.BooleanOptionalAction, default=None,
+                    help="count the edit's instructions with valgrind (default: on, off in --quick)")
     ap.add_argument("--gate", action="store_true", help="exit 1 if the no-op ratio exceeds --max-noop-ratio, a no-op counter is non-zero or a heavy module is imported")
     ap.add_argument("--max-noop-ratio", type=float, default=3.0)
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
@@ -1096,6 +1188,7 @@ def main(argv: list[str] | None = None) -> int:
             ("imports", "imports", "imports on the no-op path", bench.imports),
             ("next", "next_warm", "next @plan (warm) vs python -c pass", bench.next_warm),
             ("edit", "edit", "one-file edit", bench.edit),
+            ("instr", "instructions", "one-file edit in instructions (callgrind)", bench.instructions),
             ("resident", "resident_edit", "one-file edit in a resident process", bench.resident),
             ("touch", "touch", "touch-only edit", bench.touch),
             ("seed", "seed", "seed targets", bench.seed),
@@ -1107,6 +1200,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if short == "scale" and not settings.scale:
                 bench.log("· scale: skipped (--quick without --scale, or --scale '')")
+                continue
+            if short == "instr" and not settings.instructions and only is None:
+                bench.log("· instructions: skipped (--quick without --instructions)")
                 continue
             bench.scenario(key, label, fn)
         gate_reasons = evaluate_gate(bench.results, args.max_noop_ratio) if args.gate else []

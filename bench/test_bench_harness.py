@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -340,3 +341,17 @@ def test_an_unexpected_harness_error_is_reported_and_the_rest_still_runs(tmp_pat
     assert code == 2
     assert "harness error KeyError" in report["scenarios"]["cold_build"]["error"]
     assert report["scenarios"]["noop_counters"]["problems"] == []
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_instruction_counts_of_the_edit(tmp_path):
+    """The callgrind scenario counts real instructions (the fake CLI is a Python
+    program too) and judges the edit against the no-op in python -c pass units."""
+    code, report = _run(tmp_path, "--only", "noop,instr")
+    assert code == 0, report["errors"]
+    sc = report["scenarios"]["instructions"]
+    assert sc["python_pass"] > 1_000_000 and sc["noop_build"] > sc["python_pass"]
+    assert len(sc["edit_builds"]) == 2 and all(n > sc["python_pass"] for n in sc["edit_builds"])
+    assert sc["bound_per_pass"] and sc["bound_per_pass"] > 0
+    row = {r["scenario"]: r for r in report["table"]}["one-file edit: instructions"]
+    assert row["verdict"] in ("PASS", "FAIL") and "× pass" in row["ratio"]

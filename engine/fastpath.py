@@ -33,7 +33,7 @@ import time
 # for checkers only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional, Sequence
+    from typing import Any, Mapping, Optional, Sequence
 
 SNAPSHOT = "snapshot"
 BLOBS = "snapshot.blobs"
@@ -43,29 +43,93 @@ FORMAT = 7
 class Observation:
     """What the no-op check saw when the snapshot did not answer.
 
-    ``stamps``: the current stamp of every recorded path that exists (path →
-    stamp), so the build does not stat them again. ``changed``: the source keys
-    whose stamp differs from the snapshot's — or None when something else
-    moved (promptgen's code, a config file, the store itself) or the snapshot
-    could not be read; ``generation``: the store state the snapshot was written
-    after; ``payload``: its answers (to patch rather than recompute);
-    ``entries``: its ``(key, path)`` pairs of sources; ``extras``: its other paths.
+    It is a read-only mapping of the current stamp of every recorded path
+    (absolute path → stamp; ``get`` and ``in``), so the build does not stat
+    them again. ``changed``: the source keys whose stamp differs from the
+    snapshot's — or None when something else moved (promptgen's code, a config
+    file, the store itself) or the snapshot could not be read; ``generation``:
+    the store state the snapshot was written after; ``payload``: its answers
+    (to patch rather than recompute).
+
+    It keeps the snapshot's own arrays (names relative to the root, kinds,
+    stamps) rather than building a path per entry: at 10,000 files that would
+    cost more than the targeted build it serves.
     """
 
-    __slots__ = ("stamps", "changed", "generation", "payload", "entries", "extras")
+    __slots__ = ("changed", "generation", "payload", "_data", "_current", "_index", "_slash")
 
     def __init__(self) -> None:
-        self.stamps: dict[str, Any] = {}
         self.changed: Optional[list[str]] = None
         self.generation: Optional[str] = None
         self.payload: Optional[dict[str, Any]] = None
-        self.entries: list[tuple[str, str]] = []
-        #: the recorded paths no node reads (code, config), the store's own file excluded
-        self.extras: list[str] = []
+        self._data: Optional[dict[str, Any]] = None
+        self._current: list[Any] = []
+        self._index: Optional[dict[str, int]] = None
+        self._slash = ""
 
     def usable(self) -> bool:
         """True when a targeted build may start from this observation."""
         return self.changed is not None and self.generation is not None
+
+    # -- the mapping of current stamps ------------------------------------------
+    def _name(self, path: str) -> str:
+        if path.startswith(self._slash):
+            return path[len(self._slash):]
+        return "." if path == self._slash[:-1] else path
+
+    def _position(self, path: str) -> Optional[int]:
+        if self._data is None:
+            return None
+        if self._index is None:
+            self._index = {n: i for i, n in enumerate(self._data["names"])}
+        return self._index.get(self._name(path))
+
+    def get(self, path: str, default: Any = None) -> Any:
+        i = self._position(path)
+        if i is None:
+            return default
+        stamp = self._current[i]
+        return default if stamp is None else stamp
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self.get(path) is not None
+
+    def __bool__(self) -> bool:
+        return self._data is not None
+
+    @property
+    def stamps(self) -> dict[str, Any]:
+        """Every current stamp by absolute path (built on demand: for callers that
+        want a plain dict; the build uses ``get``)."""
+        if self._data is None:
+            return {}
+        out = {}
+        for kind, name, stamp in zip(self._data["kinds"], self._data["names"], self._current):
+            if stamp is not None:
+                out[name if kind == "-" else (self._slash[:-1] if name == "." else self._slash + name)] = stamp
+        return out
+
+    # -- the next snapshot -------------------------------------------------------
+    def next_entries(self, sources: Mapping[str, Any]) -> tuple[list[str], list[str], list[Any]]:
+        """The snapshot arrays after a targeted build: every recorded path (the
+        store's own entry excluded) with the stamp seen now, or the stamp its
+        source record got when this build read it again (``sources``: source key
+        → record), then the sources this build read for the first time."""
+        assert self._data is not None
+        names = list(self._data["names"][:-1])
+        kinds = list(self._data["kinds"][:-1])
+        stamps = list(self._current[:-1])
+        index = self._index if self._index is not None else {n: i for i, n in enumerate(names)}
+        for key, rec in sources.items():
+            kind, name = _kind_and_name(key)
+            i = index.get(name)
+            if i is not None and i < len(names) and kinds[i] == kind:
+                stamps[i] = rec.stamp
+            else:
+                names.append(name)
+                kinds.append(kind)
+                stamps.append(rec.stamp)
+        return names, kinds, stamps
 
 
 def _stamp(path: str) -> Optional[tuple[int, int, int, int]]:
@@ -135,39 +199,59 @@ def _observe(data: dict[str, Any], first_changed: int, out: Observation, root_fd
     """Stamps of every path: those before ``first_changed`` were just found equal
     to the snapshot's; the rest are stat'ed now (once, like the no-op check would).
     Then which sources changed, if only sources did."""
-    names, stamps, kinds, root = data["names"], data["stamps"], data["kinds"], data["root"]
-    slash = os.path.join(root, "")
-    paths = [n if k == "-" else (root if n == "." else slash + n) for k, n in zip(kinds, names)]
-    seen = out.stamps
-    for path, stamp in zip(paths[:first_changed], stamps[:first_changed]):
-        if stamp is not None:
-            seen[path] = stamp
+    names, stamps, kinds = data["names"], data["stamps"], data["kinds"]
+    current = list(stamps[:first_changed])
     changed: Optional[list[str]] = []
-    for i in range(first_changed, len(paths)):
+    stat = os.stat
+    for i in range(first_changed, len(names)):
         try:
-            st = os.stat(names[i], dir_fd=root_fd)
-            stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-            seen[paths[i]] = stamp
+            st = stat(names[i], dir_fd=root_fd)
+            stamp: Any = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         except OSError:
             stamp = None
+        current.append(stamp)
         if changed is not None and stamp != stamps[i]:
             key = _key(kinds[i], names[i])
             if key is None:
                 changed = None  # not a workspace source: code, config or the store moved
             else:
                 changed.append(key)
+    out._data = data
+    out._current = current
+    out._slash = os.path.join(data["root"], "")
     if changed is not None:
         out.changed = changed
         out.generation = data["payload"].get("_generation")
         out.payload = data["payload"]
-        out.entries = [(_key(k, n), p) for k, n, p in zip(kinds, names, paths) if k != "-"]
-        out.extras = [p for k, p in zip(kinds[:-1], paths[:-1]) if k == "-"]  # the last is the store
+
+
+def _kind_and_name(source: Optional[str], path: str = "") -> tuple[str, str]:
+    """The snapshot's (kind, name) of a source key (see ``_key``); ``path`` for others."""
+    if source is None:
+        return "-", path
+    if source.startswith("file:"):
+        return "f", source[5:]
+    if source in ("dir:", "dir:."):
+        return ("r" if source == "dir:" else "d"), "."
+    return "d", source[4:]
 
 
 def write(store_dir: str, key: str, root: str, entries: Sequence[tuple[str, Any, Optional[str]]],
           payload: dict[str, Any], blobs: Optional[dict[str, Any]] = None) -> bool:
     """Atomically replace the snapshot; ``entries`` are ``(abs_path, stamp, source_key)``
-    triples (``source_key`` None for a path no node reads), sources under ``root``.
+    triples (``source_key`` None for a path no node reads), sources under ``root``."""
+    names, kinds, stamps = [], [], []
+    for path, stamp, source in entries:
+        kind, name = _kind_and_name(source, path)
+        names.append(name)
+        kinds.append(kind)
+        stamps.append(stamp)
+    return write_arrays(store_dir, key, root, names, kinds, stamps, payload, blobs)
+
+
+def write_arrays(store_dir: str, key: str, root: str, names: list[str], kinds: list[str], stamps: list[Any],
+                 payload: dict[str, Any], blobs: Optional[dict[str, Any]] = None) -> bool:
+    """:func:`write` from the snapshot's own arrays (see ``Observation.next_entries``).
 
     ``blobs`` (large answers only some commands need, e.g. every plan's prompt)
     go to a side file, so that a no-op ``build`` does not load them; the
@@ -183,30 +267,13 @@ def write(store_dir: str, key: str, root: str, entries: Sequence[tuple[str, Any,
             return False
         payload = {**payload, "_blobs": token}
     db = os.path.join(store_dir, DB_NAME)
-    names: list[str] = []
-    kinds: list[str] = []
-    stamps: list[Any] = []
-    for path, stamp, source in list(entries) + [(db, _stamp(db), None)]:
-        if source is None:
-            kinds.append("-")
-            names.append(path)
-        elif source.startswith("file:"):
-            kinds.append("f")
-            names.append(source[5:])
-        elif source in ("dir:", "dir:."):
-            kinds.append("r" if source == "dir:" else "d")
-            names.append(".")
-        else:
-            kinds.append("d")
-            names.append(source[4:])
-        stamps.append(stamp)
     data = {
         "format": FORMAT,
         "key": key,
         "root": root,
-        "names": names,
-        "kinds": "".join(kinds),
-        "stamps": stamps,
+        "names": names + [db],
+        "kinds": "".join(kinds) + "-",
+        "stamps": stamps + [_stamp(db)],
         "payload": payload,
     }
     return _atomic_write(os.path.join(store_dir, SNAPSHOT), _framed(data))

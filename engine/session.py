@@ -90,7 +90,7 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
     generation the snapshot was written after."""
     targeted: Optional[fastpath.Observation] = None
     if observation is not None:
-        known_stamps = observation.stamps
+        known_stamps = observation
         if observation.usable() and not force:
             targeted = observation
     warnings: list[str] = []
@@ -219,46 +219,35 @@ def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any,
     After a targeted build (``observation``: what it started from) the sources
     it did not look at keep the stamps the check saw — unchanged since the last
     snapshot, which proved them trusted."""
-    entries: list[tuple[str, Any, Optional[str]]] = []
     root = os.path.abspath(config.root)
     for key, rec in result.sources.items():
         if is_racy(rec.stamp, rec.recorded_ns):
             fastpath.remove(config.store_dir)
             return
-    if observation is not None:
-        seen = observation.stamps
-        known = set()
-        for key, path in observation.entries:
-            rec = result.sources.get(key)
-            entries.append((path, rec.stamp if rec is not None else seen.get(path), key))
-            known.add(key)
-        for key, rec in result.sources.items():  # read for the first time by a patched child
-            if key not in known:
-                rel = key.split(":", 1)[1]
-                entries.append((root if rel in ("", ".") else os.path.join(root, rel), rec.stamp, key))
-    else:
-        for key, rec in result.sources.items():
-            rel = key.split(":", 1)[1]
-            entries.append((root if rel in ("", ".") else os.path.join(root, rel), rec.stamp, key))
-    now = time.time_ns()
-    if observation is not None:
-        # unchanged since the last snapshot, which found them safe (the
-        # observation would not be usable otherwise)
-        entries.extend((path, observation.stamps.get(path), None) for path in observation.extras)
-    else:
-        extra = config.extra_paths() if callable(config.extra_paths) else config.extra_paths
-        for path in extra:
-            stamp = known_stamps.get(path) or stat_stamp(path)
-            if is_racy(stamp, now):
-                fastpath.remove(config.store_dir)
-                return
-            entries.append((path, stamp, None))
     # ``payload(result)`` gives the snapshot's payload, or (payload, blobs) with
     # large answers that only some no-ops need (see fastpath.write)
     payload, blobs = answer if isinstance(answer, tuple) else (answer, None)
     payload = dict(payload)
     payload.setdefault("kinds", result.kind_counts)
     payload["_generation"] = generation
+    if observation is not None:
+        # the paths it did not look at, code and config included, are unchanged
+        # since the last snapshot, which found them safe
+        names, kinds, stamps = observation.next_entries(result.sources)
+        fastpath.write_arrays(config.store_dir, config.snapshot_key, root, names, kinds, stamps, payload, blobs)
+        return
+    entries: list[tuple[str, Any, Optional[str]]] = []
+    for key, rec in result.sources.items():
+        rel = key.split(":", 1)[1]
+        entries.append((root if rel in ("", ".") else os.path.join(root, rel), rec.stamp, key))
+    now = time.time_ns()
+    extra = config.extra_paths() if callable(config.extra_paths) else config.extra_paths
+    for path in extra:
+        stamp = known_stamps.get(path) or stat_stamp(path)
+        if is_racy(stamp, now):
+            fastpath.remove(config.store_dir)
+            return
+        entries.append((path, stamp, None))
     fastpath.write(config.store_dir, config.snapshot_key, root, entries, payload, blobs)
 
 
