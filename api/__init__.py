@@ -5,10 +5,10 @@ imports nothing at module level. The public helpers below import what they need
 when they are called.
 """
 
-from __future__ import annotations
-
 # typing imports re (~10 ms): this module is on the no-op path, so types are
 # for checkers only.
+# On the no-op path: annotations are strings rather than `from __future__ import
+# annotations`, which imports the __future__ module (~0.25 ms, 2% of a no-op).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["get_performance_stats"]
 
 
-def get_performance_stats(workspace: str | None = None, store: str | None = None) -> dict[str, Any]:
+def get_performance_stats(workspace: "str | None" = None, store: "str | None" = None) -> "dict[str, Any]":
     """Cumulative performance figures for a workspace, read from its store.
 
     The same dict `promptgen stats --json` prints: ``cache_hit_rate``,

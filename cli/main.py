@@ -7,13 +7,13 @@ module in this package. User errors end with a one-line message and exit code 2
 ``PROMPTGEN_DEBUG=1``.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
 # typing imports re (~10 ms): this module is on the no-op path, so types are
 # for checkers only.
+# On the no-op path: annotations are strings rather than `from __future__ import
+# annotations`, which imports the __future__ module (~0.25 ms, 2% of a no-op).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from promptgen.engine.fastpath import Observation
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: "Optional[list[str]]" = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from .fast import try_fast
 
@@ -53,7 +53,7 @@ def _reader_left() -> int:
     return 0
 
 
-def _full(argv: list[str], observed: Optional[Observation] = None) -> int:
+def _full(argv: "list[str]", observed: "Optional[Observation]" = None) -> int:
     from . import exitcodes
     from .output import error
 

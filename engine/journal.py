@@ -10,11 +10,11 @@ every build.
 Line format (tab-separated): ``c|h <name> <labels> <amount>``.
 """
 
-from __future__ import annotations
-
 import os
 # typing imports re (~10 ms): this module is on the no-op path, so types are
 # for checkers only.
+# On the no-op path: annotations are strings rather than `from __future__ import
+# annotations`, which imports the __future__ module (~0.25 ms, 2% of a no-op).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Iterable, Optional
@@ -23,7 +23,7 @@ JOURNAL = "journal"
 ROTATE_BYTES = 1 << 20
 
 
-def append(store_dir: str, increments: Iterable[tuple[str, str, str, float]]) -> None:
+def append(store_dir: str, increments: "Iterable[tuple[str, str, str, float]]") -> None:
     data = "".join(f"{t}\t{n}\t{lab}\t{amt!r}\n" for t, n, lab, amt in increments).encode()
     try:
         fd = os.open(os.path.join(store_dir, JOURNAL), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -37,7 +37,7 @@ def append(store_dir: str, increments: Iterable[tuple[str, str, str, float]]) ->
         os.close(fd)
 
 
-def parse(data: bytes) -> tuple[list[tuple[str, str, str, float]], int]:
+def parse(data: bytes) -> "tuple[list[tuple[str, str, str, float]], int]":
     """Complete lines of ``data`` → increments, and how many bytes they span."""
     end = data.rfind(b"\n") + 1
     out = []
@@ -52,7 +52,7 @@ def parse(data: bytes) -> tuple[list[tuple[str, str, str, float]], int]:
     return out, end
 
 
-def collect(store_dir: str, store) -> Optional[tuple[list[tuple[str, str, str, float]], dict[str, str]]]:
+def collect(store_dir: str, store) -> "Optional[tuple[list[tuple[str, str, str, float]], dict[str, str]]]":
     """Journal lines not folded yet, and the meta entries that mark them folded.
 
     The byte offset folded so far is kept in the store (with the journal's inode):
@@ -83,7 +83,7 @@ def collect(store_dir: str, store) -> Optional[tuple[list[tuple[str, str, str, f
     return increments, {"journal_ino": ino, "journal_offset": str(new_offset)}
 
 
-def rotate(store_dir: str, store, meta: dict[str, str]) -> None:
+def rotate(store_dir: str, store, meta: "dict[str, str]") -> None:
     """After ``meta`` (from :func:`collect`) was committed: start a new journal once
     the folded one has grown past ``ROTATE_BYTES`` and holds nothing unfolded."""
     path = os.path.join(store_dir, JOURNAL)
@@ -97,7 +97,7 @@ def rotate(store_dir: str, store, meta: dict[str, str]) -> None:
         pass
 
 
-def pending(store_dir: str, store) -> list[tuple[str, str, str, float]]:
+def pending(store_dir: str, store) -> "list[tuple[str, str, str, float]]":
     """Journal lines not yet folded (for read-only views such as ``metrics``)."""
     path = os.path.join(store_dir, JOURNAL)
     try:

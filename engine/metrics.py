@@ -7,10 +7,10 @@ Prometheus exposition (``exposition.py``) turns the rows into text; nothing here
 imports prometheus_client.
 """
 
-from __future__ import annotations
-
 # typing imports re (~10 ms): this module is on the no-op path, so types are
 # for checkers only.
+# On the no-op path: annotations are strings rather than `from __future__ import
+# annotations`, which imports the __future__ module (~0.25 ms, 2% of a no-op).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Iterable
@@ -41,11 +41,11 @@ HELP: dict[str, str] = {
 }
 
 
-def buckets_for(name: str) -> tuple[float, ...]:
+def buckets_for(name: str) -> "tuple[float, ...]":
     return BUCKETS.get(name, _DURATION)
 
 
-def bucket_index(bounds: tuple[float, ...], value: float) -> int:
+def bucket_index(bounds: "tuple[float, ...]", value: float) -> int:
     """Index of the first bucket whose upper bound is ≥ value (len(bounds) = +Inf).
 
     A scan of ~14 bounds: importing bisect would cost more than it saves."""
@@ -59,7 +59,7 @@ def labels(**pairs: str) -> str:
     return ",".join(f"{k}={_clean(str(v))}" for k, v in sorted(pairs.items()))
 
 
-def parse_labels(text: str) -> dict[str, str]:
+def parse_labels(text: str) -> "dict[str, str]":
     if not text:
         return {}
     return dict(part.split("=", 1) for part in text.split(","))
@@ -69,15 +69,15 @@ def _clean(value: str) -> str:
     return value.replace(",", "_").replace("=", "_").replace("\t", " ").replace("\n", " ")
 
 
-def counter(name: str, amount: float = 1.0, **pairs: str) -> Increment:
+def counter(name: str, amount: float = 1.0, **pairs: str) -> "Increment":
     return ("c", name, labels(**pairs), float(amount))
 
 
-def observe(name: str, value: float, **pairs: str) -> Increment:
+def observe(name: str, value: float, **pairs: str) -> "Increment":
     return ("h", name, labels(**pairs), float(value))
 
 
-def merge(increments: Iterable[Increment]) -> list[Increment]:
+def merge(increments: "Iterable[Increment]") -> "list[Increment]":
     """Add up counter increments of the same series (histogram observations stay)."""
     sums: dict[tuple[str, str], float] = {}
     out: list[Increment] = []
@@ -89,7 +89,7 @@ def merge(increments: Iterable[Increment]) -> list[Increment]:
     return [("c", n, lab, v) for (n, lab), v in sums.items()] + out
 
 
-def for_build(result) -> list[Increment]:
+def for_build(result) -> "list[Increment]":
     """The engine's own metrics for one build (``result``: a BuildResult)."""
     from .spec import is_source
 
@@ -116,7 +116,7 @@ def for_build(result) -> list[Increment]:
     return merge(out)
 
 
-def for_noop(kind_counts: dict[str, int], stat_count: int, duration_s: float) -> list[Increment]:
+def for_noop(kind_counts: "dict[str, int]", stat_count: int, duration_s: float) -> "list[Increment]":
     """Metrics of a no-op answered by the fast path: every node was a cache hit."""
     out: list[Increment] = [
         counter("promptgen_builds_total", mode="noop"),

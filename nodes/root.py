@@ -3,8 +3,6 @@
 ``os.path`` only: the no-op fast path calls this before anything else.
 """
 
-from __future__ import annotations
-
 import os
 
 WORKSPACE_DIR = "work-space"
@@ -14,7 +12,7 @@ def is_workspace(folder: str) -> bool:
     return os.path.isdir(os.path.join(folder, WORKSPACE_DIR))
 
 
-def find_workspace_root(start: str) -> str | None:
+def find_workspace_root(start: str) -> "str | None":
     """The nearest ancestor of ``start`` (itself included; a file's folder) with ``work-space/``."""
     here = os.path.abspath(start)
     if os.path.isfile(here):
