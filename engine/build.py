@@ -808,8 +808,10 @@ def _targeted(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule], store
         # with a damaged store as it always does)
         return None
     rc = builder.reader.counters
-    # every stored source was stat'ed by the caller's check (its known stamps)
-    rc.stat = max(rc.stat, prev.source_count)
+    # every stored source was stat'ed by the caller's check (its known stamps),
+    # and the build stat'ed the sources it met for the first time
+    new_sources = sum(1 for k in builder.src if k not in prev.sources)
+    rc.stat = max(rc.stat, prev.source_count + new_sources)
     return _result(builder, prev, False, store, started_ns, t0)
 
 

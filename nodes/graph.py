@@ -51,7 +51,7 @@ built-in template dirties exactly the nodes it can affect.
 
 Why the parsers are imported inside the rules: an incremental build usually
 recomputes a few nodes of one or two kinds (after an edit to an EXECUTION_TASK,
-only ``executions:`` and what depends on it). Each rule imports the modules it
+only its ``execution:`` node and what depends on it). Each rule imports the modules it
 needs when it first computes, so a build imports only those; the versions are
 hashed from the source files next to this module, which needs no import.
 """
