@@ -177,12 +177,11 @@ class _Answers:
 
 def build(ws: Workspace, *, force: bool = False, wait: bool = True,
           on_wait: Optional[Callable[[Optional[int]], None]] = None,
-          known_stamps: Optional[dict[str, Any]] = None, observation: Any = None) -> Built:
+          observation: Any = None) -> Built:
     """Run an incremental build of every plan and collect the answers.
 
-    ``known_stamps``: what the no-op check just stat'ed (not stat'ed again);
-    ``observation``: the same check's full account (a fastpath.Observation),
-    with which the build is targeted at what changed."""
+    ``observation``: what the no-op check saw (a fastpath.Observation): its
+    stamps are not stat'ed again, and the build is targeted at what changed."""
     from promptgen.nodes import api
 
     config = ws.config or api.load_config(ws.root, ws.extra_plan_roots)
@@ -194,7 +193,7 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
     )
     answers = _Answers(ws, None if force else observation)
 
-    def payload(result) -> tuple[dict[str, Any], dict[str, str]]:
+    def payload(result) -> tuple[dict[str, Any], dict[str, Any]]:
         plans, prompts, _ = answers.of(result)
         return make_payload(result, plans, prompts)
 
@@ -207,7 +206,6 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
     try:
         outcome = run(session, api.graph_roots(config), api.RULES, force=force, wait=wait, on_wait=on_wait,
                       payload=payload, extra_metrics=prompt_metrics, progress=progress,
-                      known_stamps=None if force else known_stamps,
                       observation=None if force else observation)
     finally:
         progress.close()
@@ -242,7 +240,7 @@ def _prompt_metrics(result, plans: list[dict[str, Any]]) -> list[metrics.Increme
     cached: dict[str, int] = {}
     out = []
     for p in plans:
-        state = p["state"] or p["plan_state"]
+        state = served_state(p)
         d = ran.get(f"prompt:{p['plan_file']}")
         if d is None:
             cached[state] = cached.get(state, 0) + 1
@@ -252,6 +250,12 @@ def _prompt_metrics(result, plans: list[dict[str, Any]]) -> list[metrics.Increme
     for state, n in sorted(cached.items()):  # one increment per state, not per plan
         out.append(metrics.counter("promptgen_prompt_generation_total", n, state=state, status="cached"))
     return out
+
+
+def served_state(entry: dict[str, Any]) -> str:
+    """The state a plan's prompt is served for (its metrics label): the current
+    achievement's, else the plan's."""
+    return entry["state"] or entry["plan_state"]
 
 
 def plan_entry(report: dict[str, Any]) -> dict[str, Any]:
@@ -273,7 +277,7 @@ def make_payload(result, plans: list[dict[str, Any]], prompts: dict[str, str]) -
     (what ``next`` needs)."""
     states: dict[str, int] = {}
     for p in plans:
-        state = p["state"] or p["plan_state"]
+        state = served_state(p)
         states[state] = states.get(state, 0) + 1
     payload = {
         "plan_count": len(plans),

@@ -410,10 +410,7 @@ class Builder:
         for k in added:
             if prev.positions[k] <= prev.positions[expander]:
                 raise _NotTargetable(f"{k} is stored before {expander}")
-        if added:
-            rest = self._pending[self._next:] + added
-            rest.sort(key=lambda k: (prev.positions[k], k))
-            self._pending[self._next:] = rest
+        self._schedule(added)
         if any(k not in prev.traces for k in keys):
             raise _NotTargetable("a patched child is not stored")
 
@@ -440,9 +437,15 @@ class Builder:
             self.specs[c.key] = c
             prev.positions[c.key] = position
             self.new_nodes[c.key] = position
-        rest = self._pending[self._next:] + keys
-        rest.sort(key=lambda k: (prev.positions[k], k))
-        self._pending[self._next:] = rest
+        self._schedule(keys)
+
+    def _schedule(self, keys: list[str]) -> None:
+        """Merge ``keys`` into what the targeted walk has still to visit, in stored order."""
+        if keys:
+            positions = self.prev.positions
+            rest = self._pending[self._next:] + keys
+            rest.sort(key=lambda k: (positions[k], k))
+            self._pending[self._next:] = rest
 
     def _respec_from_expanders(self) -> None:
         """After a structure change: the graph is the roots plus what evaluated expanders produce."""
