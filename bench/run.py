@@ -747,7 +747,7 @@ class Bench:
     #: as ``promptgen watch`` does, and times the builds after each edit/revert.
     RESIDENT_CODE = (
         "import json, os, sys, time\n"
-        "from promptgen.cli.workspace import build, locate\n"
+        "from promptgen.cli.workspace import build_observed as build, locate\n"
         "root, target, edited_file, n, wait = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])\n"
         "ws = locate(root)\n"
         "build(ws).outcome.close()\n"

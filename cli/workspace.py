@@ -213,6 +213,17 @@ def build(ws: Workspace, *, force: bool = False, wait: bool = True,
     return Built(outcome, plans, prompts, reports)
 
 
+def build_observed(ws: Workspace, **kw: Any) -> Built:
+    """:func:`build` after the no-op check a command line runs first: for a
+    long-lived caller (``promptgen watch``), so that its builds after an edit are
+    targeted at what changed too."""
+    from promptgen.engine import fastpath
+
+    observation = fastpath.Observation()
+    fastpath.load(ws.store_dir, fast.snapshot_key(ws.root, ws.store_dir, ws.extra_plan_roots), observation)
+    return build(ws, observation=observation, **kw)
+
+
 def on_wait(pid: Optional[int]) -> None:
     """Told that another process holds the build lock: say who, then wait."""
     from .output import info

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..output import console, warn
-from ..workspace import build, locate, on_wait
+from ..workspace import build_observed, locate, on_wait
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
@@ -39,10 +39,11 @@ def run(ns: argparse.Namespace) -> int:
 def _table(ws, out):
     from ..tables import status_table
 
-    built = build(ws, on_wait=on_wait)
+    built = build_observed(ws, on_wait=on_wait)
     for w in built.outcome.warnings:
         warn(w)
+    reports = built.reports  # read from the store: before it is closed
     built.outcome.close()
     r = built.result
-    return status_table(built.reports, f"promptgen watch — {ws.root}  (last build: {r.mode}, "
+    return status_table(reports, f"promptgen watch — {ws.root}  (last build: {r.mode}, "
                         f"{r.counters.recomputed} recomputed, {r.duration_s * 1000:.0f} ms; Ctrl-C to stop)")
