@@ -835,28 +835,17 @@ def _result(builder: Builder, prev: Previous, force: bool, store: Optional[Store
     else:
         mode = "incremental"
     if builder.targeted:
-        return BuildResult(
-            specs=builder.specs,
-            order=None,
-            values=ValueMap(None, builder.computed, store, builder.new_nodes),
-            decisions=builder.decisions,
-            counters=counters,
-            fingerprints={**{k: r.fingerprint for k, r in builder.src.items()}, **builder.fps},
-            sources=builder.src,
-            mode=mode,
-            started_ns=started_ns,
-            duration_s=time.perf_counter() - t0,
-            commit=commit,
-            structure_changed=builder.structure_changed,
-            targeted=True,
-            kind_counts=builder.kinds,
-            source_count=prev.source_count + sum(1 for k in builder.src if k not in prev.sources),
-        )
-    keys = list(builder.order)
+        # the graph is the stored one (plus what the walk added): keys and
+        # values come from the store when asked
+        keys, values = None, ValueMap(None, builder.computed, store, builder.new_nodes)
+        source_count: Optional[int] = prev.source_count + sum(1 for k in builder.src if k not in prev.sources)
+    else:
+        keys = list(builder.order)
+        values, source_count = ValueMap(keys, builder.computed, store), None
     return BuildResult(
         specs=builder.specs,
         order=keys,
-        values=ValueMap(keys, builder.computed, store),
+        values=values,
         decisions=builder.decisions,
         counters=counters,
         fingerprints={**{k: r.fingerprint for k, r in builder.src.items()}, **builder.fps},
@@ -866,5 +855,7 @@ def _result(builder: Builder, prev: Previous, force: bool, store: Optional[Store
         duration_s=time.perf_counter() - t0,
         commit=commit,
         structure_changed=builder.structure_changed,
+        targeted=builder.targeted,
         kind_counts=builder.kinds,
+        source_count=source_count,
     )

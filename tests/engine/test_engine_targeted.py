@@ -32,6 +32,17 @@ def _wc(tmp_path, files=None):
     return root, cfg
 
 
+def _tree(tmp_path, files):
+    """The property tests' tree graph over ``files``, built once and aged."""
+    root = str(tmp_path / "w")
+    for rel, text in files.items():
+        write(os.path.join(root, rel), text)
+    cfg = config(root, str(tmp_path / "store"))
+    past_racy_window()
+    session_build(cfg, TREE_ROOTS, TREE_RULES)
+    return root, cfg
+
+
 def _clean(root, roots, rules):
     return all_values(build(root, roots, rules, None))
 
@@ -75,12 +86,7 @@ def test_the_next_noop_is_answered_by_the_refreshed_snapshot(tmp_path):
 
 def test_a_cut_off_stops_the_walk(tmp_path):
     """``parity:`` rarely changes: when it does not, nothing after it is recomputed."""
-    root = str(tmp_path / "w")
-    for rel, text in {"a": "x y", "d1/a": "p", "config.txt": "a"}.items():
-        write(os.path.join(root, rel), text)
-    cfg = config(root, str(tmp_path / "store"))
-    past_racy_window()
-    session_build(cfg, TREE_ROOTS, TREE_RULES)
+    root, cfg = _tree(tmp_path, {"a": "x y", "d1/a": "p", "config.txt": "a"})
     write(os.path.join(root, "a"), "x y z w")  # 2 -> 4 words: parity unchanged
     past_racy_window()
     out, values = session_build(cfg, TREE_ROOTS, TREE_RULES, observation=_observe(cfg))
@@ -94,12 +100,7 @@ def test_a_cut_off_stops_the_walk(tmp_path):
 def test_an_expander_that_patches_a_child_stays_targeted(tmp_path):
     """config.txt moves what ``chosen:`` reads: the child is patched in place and
     visited with what depends on it, although no changed source reaches it."""
-    root = str(tmp_path / "w")
-    for rel, text in {"a": "x", "b.txt": "y", "d1/a": "z", "config.txt": "a"}.items():
-        write(os.path.join(root, rel), text)
-    cfg = config(root, str(tmp_path / "store"))
-    past_racy_window()
-    session_build(cfg, TREE_ROOTS, TREE_RULES)
+    root, cfg = _tree(tmp_path, {"a": "x", "b.txt": "y", "d1/a": "z", "config.txt": "a"})
     write(os.path.join(root, "config.txt"), "c")  # chosen: now reads b.txt and d1/a instead of a
     past_racy_window()
     out, values = session_build(cfg, TREE_ROOTS, TREE_RULES, observation=_observe(cfg))
@@ -113,12 +114,7 @@ def test_an_expander_that_patches_a_child_stays_targeted(tmp_path):
 
 
 def test_a_patched_child_that_gains_inputs_stays_targeted(tmp_path):
-    root = str(tmp_path / "w")
-    for rel, text in {"a": "x", "b.txt": "y", "d1/a": "z", "config.txt": ""}.items():
-        write(os.path.join(root, rel), text)
-    cfg = config(root, str(tmp_path / "store"))
-    past_racy_window()
-    session_build(cfg, TREE_ROOTS, TREE_RULES)
+    root, cfg = _tree(tmp_path, {"a": "x", "b.txt": "y", "d1/a": "z", "config.txt": ""})
     write(os.path.join(root, "config.txt"), "c")  # chosen: reads nothing, then b.txt and d1/a
     past_racy_window()
     out, values = session_build(cfg, TREE_ROOTS, TREE_RULES, observation=_observe(cfg))
@@ -158,12 +154,7 @@ def test_a_new_file_node_joins_the_targeted_walk(tmp_path):
 
 
 def test_new_nodes_that_read_derived_nodes_fall_back_to_the_full_walk(tmp_path):
-    root = str(tmp_path / "w")
-    for rel, text in {"a": "x", "config.txt": ""}.items():
-        write(os.path.join(root, rel), text)
-    cfg = config(root, str(tmp_path / "store"))
-    past_racy_window()
-    session_build(cfg, TREE_ROOTS, TREE_RULES)
+    root, cfg = _tree(tmp_path, {"a": "x", "config.txt": ""})
     write(os.path.join(root, "b.txt"), "y z")  # content:b.txt, and words:b.txt reading it
     past_racy_window()
     out, values = session_build(cfg, TREE_ROOTS, TREE_RULES, observation=_observe(cfg))
@@ -212,12 +203,7 @@ def test_a_rule_version_change_means_a_full_walk(tmp_path):
 
 
 def test_the_store_keeps_the_edges_of_recomputed_nodes(tmp_path):
-    root = str(tmp_path / "w")
-    for rel, text in {"a": "x", "b.txt": "y", "d1/a": "z", "config.txt": ""}.items():
-        write(os.path.join(root, rel), text)
-    cfg = config(root, str(tmp_path / "store"))
-    past_racy_window()
-    session_build(cfg, TREE_ROOTS, TREE_RULES)
+    root, cfg = _tree(tmp_path, {"a": "x", "b.txt": "y", "d1/a": "z", "config.txt": ""})
     write(os.path.join(root, "config.txt"), "c")
     past_racy_window()
     session_build(cfg, TREE_ROOTS, TREE_RULES, observation=_observe(cfg))
