@@ -43,9 +43,8 @@ FORMAT = 7
 class Observation:
     """What the no-op check saw when the snapshot did not answer.
 
-    It is a read-only mapping of the current stamp of every recorded path
-    (absolute path → stamp; ``get`` and ``in``), so the build does not stat
-    them again. ``changed``: the source keys whose stamp differs from the
+    Its ``get`` answers the current stamp of every recorded path (absolute
+    path → stamp), so the build does not stat them again. ``changed``: the source keys whose stamp differs from the
     snapshot's — or None when something else moved (promptgen's code, a config
     file, the store itself) or the snapshot could not be read; ``generation``:
     the store state the snapshot was written after; ``payload``: its answers
@@ -90,9 +89,6 @@ class Observation:
             return default
         stamp = self._current[i]
         return default if stamp is None else stamp
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and self.get(path) is not None
 
     def __bool__(self) -> bool:
         return self._data is not None

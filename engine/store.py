@@ -194,6 +194,24 @@ def _lazy_listing(key: str, text: str) -> Callable[[], Any]:
     return load
 
 
+def _source_record(row: tuple[Any, ...]) -> SourceRecord:
+    """A ``sources`` row as a record; a listing is decoded only if a build looks at it."""
+    key, m, c, s, ino, rec, fp, value = row
+    stamp = None if m is None else (m, c, s, ino)
+    return SourceRecord(stamp, rec, fp, None, False, None if value is None else _lazy_listing(key, value))
+
+
+def _trace(spec: str, version: str, fps: str, fp: str) -> Trace:
+    return Trace(NodeSpec.from_json(json.loads(spec)), version, json.loads(fps), fp)
+
+
+def _chunks(keys: Sequence[str]) -> Iterable[tuple[list[str], str]]:
+    """``keys`` in lists short enough for one ``IN (...)``, each with its placeholders."""
+    for i in range(0, len(keys), _CHUNK):
+        chunk = list(keys[i:i + _CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -327,18 +345,13 @@ class Store:
         try:
             conn = self.conn
             meta = dict(conn.execute("SELECT key, value FROM meta"))
-            sources = {}
-            for key, m, c, s, i, rec, fp, value in conn.execute("SELECT * FROM sources"):
-                stamp = None if m is None else (m, c, s, i)
-                # a listing is decoded only if this build looks at it
-                load = None if value is None else _lazy_listing(key, value)
-                sources[key] = SourceRecord(stamp, rec, fp, None, False, load)
+            sources = {row[0]: _source_record(row) for row in conn.execute("SELECT * FROM sources")}
             traces = {}
             order = []
-            for key, kind, spec, version, fps, fp in conn.execute(
-                "SELECT key, kind, spec, rule_version, input_fps, fingerprint FROM nodes ORDER BY position, key"
+            for key, spec, version, fps, fp in conn.execute(
+                "SELECT key, spec, rule_version, input_fps, fingerprint FROM nodes ORDER BY position, key"
             ):
-                traces[key] = Trace(NodeSpec.from_json(json.loads(spec)), version, json.loads(fps), fp)
+                traces[key] = _trace(spec, version, fps, fp)
                 order.append(key)
         except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
             raise StoreDamaged(str(exc)) from exc
@@ -360,7 +373,7 @@ class Store:
                 return None
             prev = Previous(meta=meta, absent=None)
             prev.targeted = True
-            self._add_dependents(prev, changed)
+            prev.order = self._add_dependents(prev, changed)
             self._load_inputs_of(prev, prev.order, extra_sources=changed)
             prev.node_count = sum(json.loads(meta[KINDS]).values())
             prev.source_count = self.conn.execute("SELECT count(*) FROM sources").fetchone()[0]
@@ -381,11 +394,10 @@ class Store:
 
     def _add_dependents(self, prev: Previous, seeds: Sequence[str], include_seeds: bool = False) -> list[str]:
         """Traces of the transitive dependents of ``seeds`` (and of the seeds
-        themselves that are nodes, if asked), ordered by position, into ``prev``."""
+        themselves that are nodes, if asked) into ``prev``; returns the keys
+        added, in stored order."""
         added: list[str] = []
-        for i in range(0, len(seeds), _CHUNK):
-            chunk = list(seeds[i:i + _CHUNK])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(seeds):
             base = f"SELECT key FROM nodes WHERE key IN ({marks}) UNION " if include_seeds else ""
             rows = self.conn.execute(
                 "WITH RECURSIVE dep(key) AS ("
@@ -398,15 +410,11 @@ class Store:
             for key, spec, version, fps, fp, position in rows:
                 if key in prev.traces:
                     continue
-                prev.traces[key] = Trace(NodeSpec.from_json(json.loads(spec)), version, json.loads(fps), fp)
+                prev.traces[key] = _trace(spec, version, fps, fp)
                 prev.positions[key] = position
                 prev.outside.pop(key, None)
                 added.append(key)
         added.sort(key=lambda k: (prev.positions[k], k))
-        if added:
-            merged = prev.order + added
-            merged.sort(key=lambda k: (prev.positions[k], k))
-            prev.order[:] = merged
         return added
 
     def _load_inputs_of(self, prev: Previous, keys: Sequence[str], extra_sources: Sequence[str] = ()) -> None:
@@ -426,23 +434,16 @@ class Store:
     def source_records(self, keys: Sequence[str]) -> dict[str, SourceRecord]:
         """Stored records of the sources ``keys`` (those that are stored)."""
         out: dict[str, SourceRecord] = {}
-        for i in range(0, len(keys), _CHUNK):
-            chunk = list(keys[i:i + _CHUNK])
-            for key, m, c, s, ino, rec, fp, value in self.conn.execute(
-                f"SELECT * FROM sources WHERE key IN ({','.join('?' * len(chunk))})", chunk
-            ):
-                stamp = None if m is None else (m, c, s, ino)
-                load = None if value is None else _lazy_listing(key, value)
-                out[key] = SourceRecord(stamp, rec, fp, None, False, load)
+        for chunk, marks in _chunks(keys):
+            for row in self.conn.execute(f"SELECT * FROM sources WHERE key IN ({marks})", chunk):
+                out[row[0]] = _source_record(row)
         return out
 
     def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
         """Stored value fingerprints of the derived nodes ``keys`` (those that are stored)."""
         out: dict[str, str] = {}
-        for i in range(0, len(keys), _CHUNK):
-            chunk = list(keys[i:i + _CHUNK])
-            out.update(self.conn.execute(
-                f"SELECT key, fingerprint FROM nodes WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        for chunk, marks in _chunks(keys):
+            out.update(self.conn.execute(f"SELECT key, fingerprint FROM nodes WHERE key IN ({marks})", chunk))
         return out
 
     def positions_in_order(self) -> list[tuple[str, float]]:
