@@ -201,6 +201,18 @@ def toggle_status(text: str) -> tuple[str, bool]:
     return "\n".join(lines), False
 
 
+def write_aged(path: Path, orig: os.stat_result, data: bytes, step: int) -> None:
+    """Write an edit with a distinct mtime that is still old (no racy re-hash), then
+    let it age past promptgen's racy window: ctime is "now" whatever utime says, and
+    a build within 50 ms of the write records the stamp as untrusted, so the next
+    build re-hashes the file (correct, but then the following "no-op" is not one).
+    Any edit a person makes has aged that long."""
+    path.write_bytes(data)
+    mt = orig.st_mtime_ns + step * 1_000_000_000
+    os.utime(path, ns=(mt, mt))
+    time.sleep(RACY_WAIT_S)
+
+
 def counters_of(build_json: dict) -> dict:
     return dict(build_json.get("counters") or {})
 
@@ -654,14 +666,7 @@ class Bench:
         def write(data: bytes) -> None:
             nonlocal step
             step += 1
-            path.write_bytes(data)
-            mt = orig.st_mtime_ns + step * 1_000_000_000  # distinct and still old: no racy re-hash
-            os.utime(path, ns=(mt, mt))
-            # ctime is "now" whatever utime says: a build within promptgen's racy window
-            # (50 ms) of the write records the stamp as untrusted, and the next build
-            # re-hashes the file (correct, but then the following "no-op" is not one).
-            # Let the edit age past the window, as any edit a person makes has.
-            time.sleep(RACY_WAIT_S)
+            write_aged(path, orig, data, step)
 
         try:
             for i in range(self.settings.edit_samples):
@@ -813,10 +818,7 @@ class Bench:
             for _ in range(samples):
                 for data in (edited, original):
                     step += 1
-                    path.write_bytes(data)
-                    mt = orig.st_mtime_ns + step * 1_000_000_000  # distinct and still old
-                    os.utime(path, ns=(mt, mt))
-                    time.sleep(RACY_WAIT_S)
+                    write_aged(path, orig, data, step)
                     out.append(build())
         finally:
             path.write_bytes(original)
