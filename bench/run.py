@@ -752,10 +752,10 @@ class Bench:
     #: as ``promptgen watch`` does, and times the builds after each edit/revert.
     RESIDENT_CODE = (
         "import json, os, sys, time\n"
-        "from promptgen.cli.workspace import build_observed as build, locate\n"
+        "from promptgen import Workspace\n"
         "root, target, edited_file, n, wait = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])\n"
-        "ws = locate(root)\n"
-        "build(ws).outcome.close()\n"
+        "ws = Workspace.locate(root)\n"
+        "ws.build_observed().outcome.close()\n"
         "orig, st = open(target, 'rb').read(), os.stat(target)\n"
         "edited = open(edited_file, 'rb').read()\n"
         "out, step = [], 0\n"
@@ -768,7 +768,7 @@ class Bench:
         "            os.utime(target, ns=(mt, mt))\n"
         "            time.sleep(wait)\n"
         "            t = time.perf_counter()\n"
-        "            b = build(ws)\n"
+        "            b = ws.build_observed()\n"
         "            out.append([time.perf_counter() - t, b.result.counters.recomputed])\n"
         "            b.outcome.close()\n"
         "finally:\n"

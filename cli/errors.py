@@ -15,6 +15,7 @@ def report(exc: BaseException) -> int:
     from promptgen.engine.lock import LockBusy
     from promptgen.engine.schedule import CycleError
     from promptgen.nodes.selection import SelectionError
+    from promptgen.workspace import WorkspaceError
 
     from .workspace import UsageError
 
@@ -23,7 +24,7 @@ def report(exc: BaseException) -> int:
         for c in exc.candidates:
             error(f"  {c}", prefix=False)
         return exitcodes.USAGE
-    if isinstance(exc, UsageError):
+    if isinstance(exc, (UsageError, WorkspaceError)):
         error(str(exc))
         return exitcodes.USAGE
     if isinstance(exc, LockBusy):

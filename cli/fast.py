@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+from promptgen.locate import find_root, snapshot_key, store_dir
+
 # typing imports re (~10 ms): this module is on the no-op path, so types are
 # for checkers only.
 # On the no-op path: annotations are strings rather than `from __future__ import
@@ -23,33 +25,6 @@ if TYPE_CHECKING:
     from typing import Optional
 
     from promptgen.engine.fastpath import Observation
-
-SNAPSHOT_FORMAT = "1"
-
-
-def find_root(workspace: "Optional[str]") -> "Optional[str]":
-    """``--workspace`` or the nearest ancestor of the cwd containing ``work-space/``."""
-    from promptgen.nodes.root import find_workspace_root, is_workspace
-
-    if workspace:
-        root = os.path.abspath(workspace)
-        return root if is_workspace(root) else None
-    return find_workspace_root(os.getcwd())
-
-
-def store_dir(root: str, store: "Optional[str]" = None) -> str:
-    store = store or os.environ.get("PROMPTGEN_STORE")
-    if store:
-        return os.path.abspath(store)
-    return os.path.join(root, ".promptgen")
-
-
-def snapshot_key(root: str, store: str, extra_plan_roots: "tuple[str, ...]") -> str:
-    """What a snapshot answers for. The installation's own folder is part of it:
-    two installations of promptgen sharing a workspace must not answer with each
-    other's results (their code may differ)."""
-    install = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return "\0".join((SNAPSHOT_FORMAT, install, root, store, *extra_plan_roots))
 
 
 def format_summary(plans: int, nodes: int, recomputed: int, reused: int, cut_off: int,

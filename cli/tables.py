@@ -24,7 +24,7 @@ def status_table(reports: list[dict[str, Any]], title: str) -> Any:
     for r in reports:
         cur = r.get("current")
         table.add_row(
-            f"@{r['feature']}" + ("" if r["folder"] == r["feature"] else f"  ({r['folder']})"),
+            f"@{r['feature']}" + ("" if r["folder_name"] == r["feature"] else f"  ({r['folder_name']})"),
             progress(r),
             cur["number"] if cur else "—",
             cur["state"] if cur else r["plan_state"],

@@ -34,7 +34,7 @@ class SelectionError(Exception):
 
 def select(plans: "Sequence[Plan]", selector: str, root: "Optional[str]" = None,
            cwd: "Optional[str]" = None) -> "Plan":
-    """The plan (a dict with ``feature``, ``folder``, ``plan_file``) the selector names."""
+    """The plan (a dict with ``feature``, ``folder_name``, ``plan_file``) the selector names."""
     sel = selector.strip()
     if not plans:
         raise SelectionError("this workspace has no plans: no PLAN_*.md file under its plan roots "
@@ -58,7 +58,7 @@ def _by_name(plans: "Sequence[Plan]", name: str) -> "Plan":
         raise SelectionError("empty plan name: give @NAME or a PLAN file path", [_describe(p) for p in plans])
     for test in (lambda s: s == low, lambda s: s.startswith(low), lambda s: low in s):
         by_feature = [p for p in plans if test(p["feature"].casefold())]
-        by_either = [p for p in plans if test(p["feature"].casefold()) or test(p["folder"].casefold())]
+        by_either = [p for p in plans if test(p["feature"].casefold()) or test(p["folder_name"].casefold())]
         if len(by_either) == 1:
             return by_either[0]
         if len(by_feature) == 1:

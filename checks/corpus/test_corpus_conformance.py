@@ -56,10 +56,10 @@ def _expected() -> list[dict]:
 
 def _build_engine(root: Path) -> dict[str, Any]:
     from promptgen.engine.build import build
-    from promptgen.nodes import api
+    from promptgen.nodes import config, rules
 
-    cfg = api.load_config(root)
-    result = build(root, api.graph_roots(cfg), api.RULES)
+    cfg = config.load_config(root)
+    result = build(root, rules.roots(cfg), rules.RULES)
     return {k: result.values[k] for k in result.values}
 
 
@@ -80,12 +80,12 @@ _reports_cache: dict[str, dict[str, dict]] = {}
 
 @pytest.fixture(scope="module", params=sorted(DRIVERS))
 def reports(request: pytest.FixtureRequest, workspace: Path) -> dict[str, dict]:
-    from promptgen.nodes import api
+    from promptgen.nodes.reports import plan_reports
 
     name = request.param
     if name not in _reports_cache:
         values = DRIVERS[name](workspace)
-        _reports_cache[name] = {r["plan_file"]: r for r in api.plan_reports(values)}
+        _reports_cache[name] = {r["plan_file"]: r for r in plan_reports(values)}
     return _reports_cache[name]
 
 

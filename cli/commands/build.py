@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-
-from promptgen.nodes.selection import select
 
 from .. import exitcodes
 from ..workspace import build_for, build_json, summary_line
@@ -16,8 +13,8 @@ if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
 
 
 def run(ns: argparse.Namespace) -> int:
-    ws, built = build_for(ns, force=ns.force)
-    chosen = [select(built.reports, p, ws.root, os.getcwd()) for p in ns.plans] if ns.plans else []
+    _ws, built = build_for(ns, force=ns.force)
+    chosen = [built.report(built.select(p)["plan_file"]) for p in ns.plans]
     if ns.json:
         # stdout stays one JSON document: the timings go inside it, not after it
         extra = None

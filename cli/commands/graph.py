@@ -26,9 +26,9 @@ def run(ns: argparse.Namespace) -> int:
             return _export(store, ns)
         if ns.dry_run:
             from promptgen.engine.dryrun import dry_run
-            from promptgen.nodes import api
+            from promptgen.nodes.rules import RULES
 
-            rows = dry_run(ws.root, store, api.RULES)
+            rows = dry_run(ws.root, store, RULES)
             return _print_dry_run(rows, ns)
         if ns.explain or ns.node or ns.all or ns.build != 1:  # --build/--all only mean something here
             return _explain(store, ns)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
-from promptgen.nodes.selection import SelectionError, select
-
-from .. import exitcodes
 from ..output import info, warn
 from ..workspace import build_for
 
@@ -17,29 +13,16 @@ if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
 
 
 def run(ns: argparse.Namespace) -> int:
-    ws, built = build_for(ns)
-    plan = select(built.plans, ns.plan, ws.root, os.getcwd())
-    for line in plan["warnings"]:
+    _ws, built = build_for(ns)
+    for line in built.select(ns.plan)["warnings"]:  # said even when --achievement is wrong
         warn(line)
-    if ns.achievement is not None:
-        from promptgen.nodes import api
-
-        report = built.report(plan["plan_file"])
-        parts = ns.achievement.split(".")
-        if len(parts) < 2 or not all(x.isdigit() for x in parts):
-            raise SelectionError(f"--achievement takes an achievement number such as 1.2, not {ns.achievement!r}; "
-                                 f"{plan['plan_file']} declares:", [a["number"] for a in report["achievements"]])
-
-        text = api.prompt_for_achievement(built.result.values, report, ns.achievement)
-        code = exitcodes.OK
-    else:
-        text = built.prompts[plan["plan_file"]]
-        code = plan["exit_code"]
+    prompt = built.next_prompt(ns.plan, ns.achievement)
+    text = prompt.text
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
     if ns.copy:
         _copy(text)
-    return code
+    return prompt.exit_code
 
 
 def _copy(text: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..stats import performance_stats
+from promptgen.stats import performance_stats
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
@@ -16,7 +16,11 @@ def run(ns: argparse.Namespace) -> int:
     from ..workspace import locate
 
     ws = locate(ns.workspace, ns.plan_root, ns.store)
-    stats = performance_stats(ws.root, ns.store)
+    stats, problem = performance_stats(ws)
+    if problem:
+        from ..output import warn
+
+        warn(problem)
     if ns.json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
         return 0

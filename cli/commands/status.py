@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
+
+from promptgen.nodes.reports import status_document
+from promptgen.workspace import format_warning
 
 from ..output import console
-from ..workspace import build_for, format_warning
+from ..workspace import build_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
@@ -15,11 +17,9 @@ if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
 
 
 def run(ns: argparse.Namespace) -> int:
-    from promptgen.nodes import api
-
     ws, built = build_for(ns)
     if ns.json:
-        doc = api.status_document(Path(ws.root), built.reports)
+        doc = status_document(ws.root, built.reports)
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         return 0
     from ..tables import status_table

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from ..output import console, warn
-from ..workspace import build_observed, locate, on_wait
+from ..output import console
+from ..workspace import build, locate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
@@ -39,9 +39,7 @@ def run(ns: argparse.Namespace) -> int:
 def _table(ws, out):
     from ..tables import status_table
 
-    built = build_observed(ws, on_wait=on_wait)
-    for w in built.outcome.warnings:
-        warn(w)
+    built = build(ws, observed=True)
     reports = built.reports  # read from the store: before it is closed
     built.outcome.close()
     r = built.result

@@ -22,16 +22,16 @@ def evaluate(root: Path, roots: list[NodeSpec], rules: Mapping[str, Rule]) -> di
 
 
 def build_values(root: Path, extra_plan_roots: tuple[str, ...] = ()) -> dict[str, Any]:
-    from promptgen.nodes import api
+    from promptgen.nodes import config, rules
 
-    cfg = api.load_config(root, extra_plan_roots)
-    return evaluate(root, api.graph_roots(cfg), api.RULES)
+    cfg = config.load_config(root, extra_plan_roots)
+    return evaluate(root, rules.roots(cfg), rules.RULES)
 
 
 def reports(root: Path, extra_plan_roots: tuple[str, ...] = ()) -> list[dict]:
-    from promptgen.nodes import api
+    from promptgen.nodes.reports import plan_reports
 
-    return api.plan_reports(build_values(root, extra_plan_roots))
+    return plan_reports(build_values(root, extra_plan_roots))
 
 
 def write(root: Path, rel: str, text: str = "", *, raw: Optional[bytes] = None) -> Path:

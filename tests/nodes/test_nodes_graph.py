@@ -10,7 +10,8 @@ import pytest
 
 from nodes_testlib import WS, build_values, write
 from promptgen.engine.spec import NodeSpec
-from promptgen.nodes import api, graph, prompts
+from promptgen.nodes import config, prompts, reports, rules
+from promptgen.nodes import rules as graph
 from promptgen.nodes.state_machine import TEMPLATE_NAMES
 
 
@@ -111,17 +112,17 @@ def test_every_state_has_a_builtin_template() -> None:
 
 
 def test_rule_versions_and_digest() -> None:
-    assert set(api.RULES) == {"walk", "scan", "plan", "subplan", "subplans", "execution", "executions",
+    assert set(rules.RULES) == {"walk", "scan", "plan", "subplan", "subplans", "execution", "executions",
                               "feedback", "parallel", "state", "route", "prompt", "template"}
-    assert api.RULES["walk"].expands and api.RULES["scan"].expands and api.RULES["route"].expands
-    assert prompts.builtin_digest() in api.RULES["template"].version
-    assert api.rules_digest() == graph.rules_digest() and len(api.rules_digest()) == 16
+    assert rules.RULES["walk"].expands and rules.RULES["scan"].expands and rules.RULES["route"].expands
+    assert prompts.builtin_digest() in rules.RULES["template"].version
+    assert rules.rules_digest() == graph.rules_digest() and len(rules.rules_digest()) == 16
 
 
 def test_graph_roots(tmp_path: Path) -> None:
-    cfg = api.WorkspaceConfig(root=tmp_path, plan_roots=("work-space/plans", "work-space/backlog-plans"),
+    cfg = config.WorkspaceConfig(root=tmp_path, plan_roots=("work-space/plans", "work-space/backlog-plans"),
                               templates_dir="tpl")
-    roots = api.graph_roots(cfg)
+    roots = rules.roots(cfg)
     keys = [r.key for r in roots]
     assert keys[:2] == ["walk:work-space/plans", "walk:work-space/backlog-plans"]
     tpl = [r for r in roots if r.kind == "template"]
@@ -154,21 +155,21 @@ def _ran(result) -> set[str]:
 def test_engine_override_rerenders_exactly_its_prompts(tmp_path: Path) -> None:
     build, Store = _engine()
     a, b = _two_plans(tmp_path)
-    cfg = api.load_config(tmp_path)
+    cfg = config.load_config(tmp_path)
     with tempfile.TemporaryDirectory() as sd:
         store = Store.open(sd)
         try:
-            r1 = build(str(tmp_path), api.graph_roots(cfg), api.RULES, store)
+            r1 = build(str(tmp_path), rules.roots(cfg), rules.RULES, store)
             store.commit(r1.commit)
             write(tmp_path, ".promptgen/templates/request_review.md", "REVIEW $number\n")
-            r2 = build(str(tmp_path), api.graph_roots(cfg), api.RULES, store)
+            r2 = build(str(tmp_path), rules.roots(cfg), rules.RULES, store)
             store.commit(r2.commit)
             prompts_ran = {k for k in _ran(r2) if k.startswith("prompt:")}
             assert prompts_ran == {f"prompt:{b.plan_file}"}
             # editing text no prompt uses re-renders nothing
             text = (tmp_path / a.plan_file).read_text(encoding="utf-8")
             (tmp_path / a.plan_file).write_text(text.replace("Body of 0.2.", "Changed."), encoding="utf-8")
-            r3 = build(str(tmp_path), api.graph_roots(cfg), api.RULES, store)
+            r3 = build(str(tmp_path), rules.roots(cfg), rules.RULES, store)
             assert f"plan:{a.plan_file}" in _ran(r3) or any(
                 d.key == f"plan:{a.plan_file}" and d.status == "cut_off" for d in r3.decisions)
             assert not {k for k in _ran(r3) if k.startswith("prompt:")}
@@ -201,17 +202,17 @@ def test_engine_incremental_equals_clean_after_edits(tmp_path: Path) -> None:
         lambda: ws.plan(["0.1", "0.2", "1.1", "1.2"]),
         lambda: other.skipped("01"),
     ]
-    cfg = api.load_config(tmp_path)
+    cfg = config.load_config(tmp_path)
     with tempfile.TemporaryDirectory() as sd:
         store = Store.open(sd)
         try:
             for k, edit in enumerate([lambda: None] + edits):
                 edit()
-                result = build(str(tmp_path), api.graph_roots(cfg), api.RULES, store)
+                result = build(str(tmp_path), rules.roots(cfg), rules.RULES, store)
                 store.commit(result.commit)
                 incremental = {key: result.values[key] for key in result.values}
                 clean = build_values(tmp_path)
-                assert api.plan_reports(incremental) == api.plan_reports(clean), f"after edit {k}"
+                assert reports.plan_reports(incremental) == reports.plan_reports(clean), f"after edit {k}"
                 assert {k2 for k2 in incremental} == set(clean), f"after edit {k}"
         finally:
             store.close()

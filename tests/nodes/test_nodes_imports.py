@@ -1,4 +1,4 @@
-"""What importing the domain costs: every build imports nodes.api and nodes.graph.
+"""What importing the domain costs: every build imports nodes.reports and nodes.rules.
 
 An incremental build after a one-file edit must not pay for modules it does not
 use: typing, dataclasses and pathlib (types are for checkers only, paths are
@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 
 from nodes_testlib import WS
-from promptgen.nodes import graph, prompts
+from promptgen.nodes import prompts
+from promptgen.nodes import rules as graph
 
-#: Never imported by ``import promptgen.nodes.api, promptgen.nodes.graph``.
+#: Never imported by ``import promptgen.nodes.reports, promptgen.nodes.rules``.
 NOT_ON_IMPORT = (
     "typing", "dataclasses", "pathlib", "inspect", "json", "string", "shlex", "tomllib",
     "promptgen.nodes.plan_parser", "promptgen.nodes.subplan_parser", "promptgen.nodes.fix_parser",
-    "promptgen.nodes.parallel", "promptgen.nodes.state_machine", "promptgen.nodes.status",
+    "promptgen.nodes.parallel", "promptgen.nodes.state_machine", "promptgen.nodes.header",
     "promptgen.nodes.textutil",
 )
 
@@ -53,10 +54,10 @@ def _imported_by(body: str) -> list[str]:
 
 
 def test_importing_the_domain_imports_no_parser_and_no_typing() -> None:
-    new = _imported_by("import promptgen.nodes.api, promptgen.nodes.graph\n"
-                       "assert promptgen.nodes.api.rules_digest()\n"
-                       "promptgen.nodes.api.graph_roots(promptgen.nodes.api.WorkspaceConfig('.'))")
-    assert "promptgen.nodes.graph" in new  # the check itself works
+    new = _imported_by("import promptgen.nodes.reports, promptgen.nodes.rules, promptgen.nodes.config\n"
+                       "assert promptgen.nodes.rules.rules_digest()\n"
+                       "promptgen.nodes.rules.roots(promptgen.nodes.config.WorkspaceConfig('.'))")
+    assert "promptgen.nodes.rules" in new  # the check itself works
     assert [m for m in NOT_ON_IMPORT if m in new] == []
 
 
@@ -91,10 +92,10 @@ def sources_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_rule_versions_follow_the_source_files(sources_in: Path) -> None:
-    modules = {"walk": ("graph", "layout"), "scan": ("graph", "layout", "parallel"),
+    modules = {"walk": ("rules", "layout"), "scan": ("rules", "layout", "parallel"),
                "plan": graph._COMMON + ("plan_parser",), "feedback": graph._COMMON + ("fix_parser",),
                "state": graph._COMMON + ("parallel", "states", "state_machine"),
-               "route": ("graph", "states", "state_machine")}
+               "route": ("rules", "states", "state_machine")}
     for kind, names in modules.items():
         assert graph.RULES[kind].version == graph._v(*names), kind  # same files, same versions
     before = {kind: graph._v(*names) for kind, names in modules.items()}

@@ -7,7 +7,7 @@ import pytest
 from promptgen.nodes import numbers as num
 from promptgen.nodes.parallel import parse_parallel, validate_parallel
 from promptgen.nodes.plan_parser import parse_plan
-from promptgen.nodes.status import header, is_complete, stated_hours
+from promptgen.nodes.header import header, is_complete, stated_hours
 from promptgen.nodes.subplan_parser import objective_and_approach, planned_executions
 
 

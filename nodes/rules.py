@@ -76,6 +76,8 @@ if TYPE_CHECKING:
 
     from promptgen.engine.spec import JSON
 
+    from .config import WorkspaceConfig
+
 _LISTING_TYPES_DIR = "d"
 _LISTING_TYPES_FILE = "f"
 
@@ -252,7 +254,7 @@ def compute_subplan(param: JSON, values: list[JSON]) -> JSON:
     if text is None:
         return {"error": _error(values[0]), "complete": False, "planned": None, "objective": "", "approach": "",
                 "hours": dict(_NO_HOURS)}
-    from .status import is_complete, stated_hours
+    from .header import is_complete, stated_hours
     from .subplan_parser import objective_and_approach, planned_by_token
     from .textutil import scan
 
@@ -283,7 +285,7 @@ def compute_execution(param: JSON, values: list[JSON]) -> JSON:
     text = _text(values[0])
     if text is None:
         return {"error": _error(values[0]), "complete": False, "hours": dict(_NO_HOURS)}
-    from .status import is_complete, stated_hours
+    from .header import is_complete, stated_hours
 
     return {"error": None, "complete": is_complete(text), "hours": stated_hours(text)}
 
@@ -421,25 +423,25 @@ def _v(*modules: str) -> str:
 
 _COMMON = ("textutil", "numbers", "diagnostics", "layout", "lazyre")  # lazyre: how every parser matches
 RULES: dict[str, Rule] = {
-    "walk": Rule("walk", _v("graph", "layout"), compute_walk, expands=True,
+    "walk": Rule("walk", _v("rules", "layout"), compute_walk, expands=True,
                  doc="Plan discovery: one folder of a plan root."),
-    "scan": Rule("scan", _v("graph", "layout", "parallel"), compute_scan, expands=True,
+    "scan": Rule("scan", _v("rules", "layout", "parallel"), compute_scan, expands=True,
                  doc="Inventory of a plan folder; emits the per-plan nodes."),
     "plan": Rule("plan", _v(*_COMMON, "plan_parser"), compute_plan, doc="Parsed PLAN."),
-    "subplan": Rule("subplan", _v(*_COMMON, "status", "subplan_parser"), compute_subplan,
+    "subplan": Rule("subplan", _v(*_COMMON, "header", "subplan_parser"), compute_subplan,
                     doc="One SUBPLAN file: status, planned executions, objective, approach."),
-    "subplans": Rule("subplans", _v("graph", "diagnostics"), compute_subplans,
+    "subplans": Rule("subplans", _v("rules", "diagnostics"), compute_subplans,
                      doc="The SUBPLANs of a plan."),
-    "execution": Rule("execution", _v(*_COMMON, "status"), compute_execution,
+    "execution": Rule("execution", _v(*_COMMON, "header"), compute_execution,
                       doc="One EXECUTION_TASK file: status and hours."),
-    "executions": Rule("executions", _v("graph", "diagnostics"), compute_executions,
+    "executions": Rule("executions", _v("rules", "diagnostics"), compute_executions,
                        doc="The EXECUTION_TASKs of a plan."),
     "feedback": Rule("feedback", _v(*_COMMON, "fix_parser"), compute_feedback,
                      doc="Approvals, fix requests, resolutions, skips of a plan folder."),
     "parallel": Rule("parallel", _v(*_COMMON, "parallel"), compute_parallel, doc="parallel.json of a folder."),
     "state": Rule("state", _v(*_COMMON, "parallel", "states", "state_machine"), compute_state,
                   doc="The state machine result for one plan."),
-    "route": Rule("route", _v("graph", "states", "state_machine"), compute_route, expands=True,
+    "route": Rule("route", _v("rules", "states", "state_machine"), compute_route, expands=True,
                   doc="Chooses the template of a plan's prompt."),
     "prompt": Rule("prompt", _v(*_COMMON, "prompts"), compute_prompt, doc="Rendered prompt."),
     "template": Rule("template", _v("prompts") + "-" + prompts.builtin_digest(), compute_template,
@@ -452,13 +454,13 @@ def rules_digest() -> str:
     return fingerprint.of_bytes("".join(f"{kind}:{RULES[kind].version}\n" for kind in sorted(RULES)).encode())
 
 
-def roots(plan_roots: tuple[str, ...], templates_dir: str) -> list[NodeSpec]:
+def roots(config: WorkspaceConfig) -> list[NodeSpec]:
     """The root nodes: one ``walk:`` per plan root, one ``template:`` per name."""
     out: list[NodeSpec] = []
     seen = set()
-    for r in plan_roots:
+    for r in config.plan_roots:
         if r not in seen:
             seen.add(r)
             out.append(walk_spec(r))
-    out.extend(template_spec(n, templates_dir) for n in TEMPLATE_NAMES)
+    out.extend(template_spec(n, config.templates_dir) for n in TEMPLATE_NAMES)
     return out

@@ -5,24 +5,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
-
 from promptgen.engine import journal
 from promptgen.engine.metrics import parse_labels
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
-def performance_stats(workspace: Optional[str] = None, store: Optional[str] = None) -> dict[str, Any]:
-    from .storeview import open_store
-    from .workspace import locate
+    from .workspace import Workspace
 
-    ws = locate(workspace, store=store)
-    with open_store(ws) as store:
+
+def performance_stats(ws: Workspace) -> tuple[dict[str, Any], Optional[str]]:
+    """The figures (empty before the first build), and what is wrong with the
+    store if it cannot be read (then the figures are empty too)."""
+    view = ws.read_store()
+    with view as store:
         if store is None:
-            return compute([], [])
+            return compute([], []), view.problem
         counters = store.counters()
         histograms = store.histograms()
         pending = journal.pending(ws.store_dir, store)
-    return compute(counters, histograms, pending)
+    return compute(counters, histograms, pending), None
 
 
 def compute(counters: list, histograms: list, pending: Optional[list] = None) -> dict[str, Any]:

@@ -1,0 +1,142 @@
+"""What a build means for each plan: reports, the status document, explicit targets.
+
+Turns the values of a finished build into one report per plan (the
+``status --json`` fields plus the folder name, the rendered prompt and the exit
+code), and renders the prompt of an explicitly targeted achievement with the
+same functions the ``state:`` and ``prompt:`` nodes use.
+"""
+
+from __future__ import annotations
+
+import os
+
+from promptgen.engine.explain import RAN, REUSED
+
+from . import layout, prompts
+from .selection import SelectionError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional, Sequence, Union
+
+    from promptgen.engine.explain import Decision
+    from promptgen.engine.spec import JSON
+
+    PathArg = Union[str, "os.PathLike[str]"]
+
+#: The per-plan fields of the status document, in order.
+STATUS_FIELDS = ("feature", "plan_file", "plan_state", "current", "available", "achievements", "warnings")
+
+
+def plan_reports(values: Mapping[str, JSON]) -> list[dict]:
+    """One report per plan, sorted by ``plan_file``.
+
+    ``values`` holds every derived node's value after a build. Each report has
+    the status document's fields plus ``folder_name`` (the plan folder's name), ``prompt`` (the
+    rendered text of the plan's prompt) and ``exit_code`` (1 when the plan has
+    no achievements or its prompt is otherwise unusable, else 0).
+    """
+    reports = []
+    preload = getattr(values, "preload", None)  # a store-backed mapping: one query, not one per plan
+    if preload is not None:
+        preload([k for k in values if k.startswith(("state:", "prompt:"))])
+    for key in values:  # keys only: a store-backed mapping loads values on demand
+        if not key.startswith("state:"):
+            continue
+        report = _report(values, key[len("state:"):])
+        if report is not None:
+            reports.append(report)
+    reports.sort(key=lambda r: r["plan_file"])
+    return reports
+
+
+def plan_report(values: Mapping[str, JSON], plan_file: str) -> dict:
+    """The report of one plan (as in :func:`plan_reports`), reading only its own values."""
+    report = _report(values, plan_file)
+    if report is None:
+        raise KeyError(plan_file)
+    return report
+
+
+def _report(values: Mapping[str, JSON], pf: str) -> Optional[dict]:
+    state = values[f"state:{pf}"]
+    if not isinstance(state, dict):
+        return None
+    prompt = values.get(f"prompt:{pf}")
+    text = prompt.get("text") if isinstance(prompt, dict) else None
+    exit_code = 1 if (state.get("problem") or text is None) else 0
+    return {
+        "feature": state["feature"],
+        "plan_file": state["plan_file"],
+        "plan_state": state["plan_state"],
+        "current": state["current"],
+        "available": list(state["available"]),
+        "achievements": [{"number": a["number"], "title": a["title"], "state": a["state"]}
+                         for a in state["achievements"]],
+        "warnings": [{"kind": w["kind"], "message": w["message"], "path": w["path"]} for w in state["warnings"]],
+        "folder_name": state["folder_name"],
+        "prompt": text if text is not None else "",
+        "exit_code": exit_code,
+    }
+
+
+def status_document(root: PathArg, reports: Sequence[Mapping[str, Any]]) -> dict:
+    """The ``promptgen status --json`` object (spec §8)."""
+    return {
+        "workspace": os.path.abspath(os.fspath(root)),
+        "plans": [{k: r[k] for k in STATUS_FIELDS} for r in sorted(reports, key=lambda r: r["plan_file"])],
+    }
+
+
+def _sibling_plans(values: Mapping[str, JSON], folder: str, plan_file: str) -> list[dict]:
+    """``plan:`` values of the other plans directly in ``folder``."""
+    prefix = f"plan:{folder}/"
+    return [values[k] for k in values
+            if k.startswith(prefix) and k != f"plan:{plan_file}" and "/" not in k[len(prefix):]]
+
+
+# -- explicit achievement -------------------------------------------------------------------
+def prompt_for_achievement(values: Mapping[str, JSON], report: Mapping[str, Any], number: str) -> str:
+    """The prompt for an explicitly targeted achievement (``--achievement N.M``).
+
+    Computed from the stored node values with the same functions the ``state:``
+    and ``prompt:`` nodes use. Raises :class:`SelectionError` listing the
+    declared numbers when ``number`` is not declared.
+    """
+    from . import numbers as num
+    from . import state_machine as sm
+
+    pf = report["plan_file"]
+    plan = values.get(f"plan:{pf}")
+    if not isinstance(plan, dict):
+        raise SelectionError(f"{pf} has not been built; run promptgen build", [])
+    declared = [a["number"] for a in plan["achievements"]]
+    wanted = num.normalize(number) if num.is_number(number) else number.strip()
+    if wanted not in declared:
+        raise SelectionError(f"Achievement {number} is not declared in {pf}; declared:", declared)
+    folder = plan["folder"]
+    analysis = sm.analyze(
+        plan,
+        values.get(f"subplans:{pf}") or {"files": [], "warnings": []},
+        values.get(f"executions:{pf}") or {"files": [], "warnings": []},
+        values.get(f"feedback:{folder}") or {"dir": layout.feedbacks_dir(folder), "approved": [], "fix": {},
+                                             "resolution": [], "skipped": [], "warnings": []},
+        values.get(f"parallel:{folder}"),
+        siblings=_sibling_plans(values, folder, pf),
+    )
+    state = sm.state_value(analysis, target=wanted)
+    template = values.get(f"template:{state['template']}")
+    if not isinstance(template, dict):
+        template = prompts.template_value(state["template"], "", {"error": "missing"})
+    return prompts.render(state, template)
+
+
+# -- what a build changed --------------------------------------------------------------------
+def changed_plans(decisions: Sequence[Decision]) -> set[str]:
+    """Plan files whose state or prompt a build recomputed to a new value."""
+    return {d.key.split(":", 1)[1] for d in decisions if d.status == RAN and d.kind in ("state", "prompt")}
+
+
+def prompt_timings(decisions: Sequence[Decision]) -> dict[str, float]:
+    """Rule time of every prompt a build rendered (ran or cut off), by plan file."""
+    return {d.key.split(":", 1)[1]: d.wall_s for d in decisions if d.kind == "prompt" and d.status != REUSED}
