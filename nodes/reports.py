@@ -12,7 +12,7 @@ import os
 
 from promptgen.engine.explain import RAN, REUSED
 
-from . import layout, prompts
+from . import keys, layout, prompts
 from .selection import SelectionError
 
 TYPE_CHECKING = False
@@ -22,13 +22,15 @@ if TYPE_CHECKING:
     from promptgen.engine.explain import Decision
     from promptgen.engine.spec import JSON
 
+    from .values import PlanReport, PlanValue, StateValue
+
     PathArg = Union[str, "os.PathLike[str]"]
 
 #: The per-plan fields of the status document, in order.
 STATUS_FIELDS = ("feature", "plan_file", "plan_state", "current", "available", "achievements", "warnings")
 
 
-def plan_reports(values: Mapping[str, JSON]) -> list[dict]:
+def plan_reports(values: Mapping[str, JSON]) -> list[PlanReport]:
     """One report per plan, sorted by ``plan_file``.
 
     ``values`` holds every derived node's value after a build. Each report has
@@ -39,18 +41,18 @@ def plan_reports(values: Mapping[str, JSON]) -> list[dict]:
     reports = []
     preload = getattr(values, "preload", None)  # a store-backed mapping: one query, not one per plan
     if preload is not None:
-        preload([k for k in values if k.startswith(("state:", "prompt:"))])
+        preload([k for k in values if keys.is_kind(k, keys.STATE) or keys.is_kind(k, keys.PROMPT)])
     for key in values:  # keys only: a store-backed mapping loads values on demand
-        if not key.startswith("state:"):
+        if not keys.is_kind(key, keys.STATE):
             continue
-        report = _report(values, key[len("state:"):])
+        report = _report(values, keys.name_of(key))
         if report is not None:
             reports.append(report)
     reports.sort(key=lambda r: r["plan_file"])
     return reports
 
 
-def plan_report(values: Mapping[str, JSON], plan_file: str) -> dict:
+def plan_report(values: Mapping[str, JSON], plan_file: str) -> PlanReport:
     """The report of one plan (as in :func:`plan_reports`), reading only its own values."""
     report = _report(values, plan_file)
     if report is None:
@@ -58,11 +60,11 @@ def plan_report(values: Mapping[str, JSON], plan_file: str) -> dict:
     return report
 
 
-def _report(values: Mapping[str, JSON], pf: str) -> Optional[dict]:
-    state = values[f"state:{pf}"]
+def _report(values: Mapping[str, JSON], pf: str) -> Optional[PlanReport]:
+    state: StateValue = values[keys.state(pf)]
     if not isinstance(state, dict):
         return None
-    prompt = values.get(f"prompt:{pf}")
+    prompt = values.get(keys.prompt(pf))
     text = prompt.get("text") if isinstance(prompt, dict) else None
     exit_code = 1 if (state.get("problem") or text is None) else 0
     return {
@@ -80,23 +82,23 @@ def _report(values: Mapping[str, JSON], pf: str) -> Optional[dict]:
     }
 
 
-def status_document(root: PathArg, reports: Sequence[Mapping[str, Any]]) -> dict:
-    """The ``promptgen status --json`` object (spec §8)."""
+def status_document(root: PathArg, reports: Sequence[PlanReport]) -> dict[str, Any]:
+    """The ``promptgen status --json`` object (docs/USER_GUIDE.md, "The status document")."""
     return {
         "workspace": os.path.abspath(os.fspath(root)),
         "plans": [{k: r[k] for k in STATUS_FIELDS} for r in sorted(reports, key=lambda r: r["plan_file"])],
     }
 
 
-def _sibling_plans(values: Mapping[str, JSON], folder: str, plan_file: str) -> list[dict]:
+def _sibling_plans(values: Mapping[str, JSON], folder: str, plan_file: str) -> list[PlanValue]:
     """``plan:`` values of the other plans directly in ``folder``."""
-    prefix = f"plan:{folder}/"
+    prefix = keys.plan(folder + "/")
     return [values[k] for k in values
-            if k.startswith(prefix) and k != f"plan:{plan_file}" and "/" not in k[len(prefix):]]
+            if k.startswith(prefix) and k != keys.plan(plan_file) and "/" not in k[len(prefix):]]
 
 
 # -- explicit achievement -------------------------------------------------------------------
-def prompt_for_achievement(values: Mapping[str, JSON], report: Mapping[str, Any], number: str) -> str:
+def prompt_for_achievement(values: Mapping[str, JSON], report: PlanReport, number: str) -> str:
     """The prompt for an explicitly targeted achievement (``--achievement N.M``).
 
     Computed from the stored node values with the same functions the ``state:``
@@ -107,7 +109,7 @@ def prompt_for_achievement(values: Mapping[str, JSON], report: Mapping[str, Any]
     from . import state_machine as sm
 
     pf = report["plan_file"]
-    plan = values.get(f"plan:{pf}")
+    plan: Optional[PlanValue] = values.get(keys.plan(pf))
     if not isinstance(plan, dict):
         raise SelectionError(f"{pf} has not been built; run promptgen build", [])
     declared = [a["number"] for a in plan["achievements"]]
@@ -117,15 +119,15 @@ def prompt_for_achievement(values: Mapping[str, JSON], report: Mapping[str, Any]
     folder = plan["folder"]
     analysis = sm.analyze(
         plan,
-        values.get(f"subplans:{pf}") or {"files": [], "warnings": []},
-        values.get(f"executions:{pf}") or {"files": [], "warnings": []},
-        values.get(f"feedback:{folder}") or {"dir": layout.feedbacks_dir(folder), "approved": [], "fix": {},
-                                             "resolution": [], "skipped": [], "warnings": []},
-        values.get(f"parallel:{folder}"),
+        values.get(keys.subplans(pf)) or {"files": [], "warnings": []},
+        values.get(keys.executions(pf)) or {"files": [], "warnings": []},
+        values.get(keys.feedback(folder)) or {"dir": layout.feedbacks_dir(folder), "approved": [], "fix": {},
+                                              "resolution": [], "skipped": [], "warnings": []},
+        values.get(keys.parallel(folder)),
         siblings=_sibling_plans(values, folder, pf),
     )
     state = sm.state_value(analysis, target=wanted)
-    template = values.get(f"template:{state['template']}")
+    template = values.get(keys.template(state["template"]))
     if not isinstance(template, dict):
         template = prompts.template_value(state["template"], "", {"error": "missing"})
     return prompts.render(state, template)
@@ -134,9 +136,9 @@ def prompt_for_achievement(values: Mapping[str, JSON], report: Mapping[str, Any]
 # -- what a build changed --------------------------------------------------------------------
 def changed_plans(decisions: Sequence[Decision]) -> set[str]:
     """Plan files whose state or prompt a build recomputed to a new value."""
-    return {d.key.split(":", 1)[1] for d in decisions if d.status == RAN and d.kind in ("state", "prompt")}
+    return {keys.name_of(d.key) for d in decisions if d.status == RAN and d.kind in (keys.STATE, keys.PROMPT)}
 
 
 def prompt_timings(decisions: Sequence[Decision]) -> dict[str, float]:
     """Rule time of every prompt a build rendered (ran or cut off), by plan file."""
-    return {d.key.split(":", 1)[1]: d.wall_s for d in decisions if d.kind == "prompt" and d.status != REUSED}
+    return {keys.name_of(d.key): d.wall_s for d in decisions if d.kind == keys.PROMPT and d.status != REUSED}
