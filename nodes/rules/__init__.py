@@ -27,6 +27,8 @@ recomputes exactly the kinds whose code changed.
 
 from __future__ import annotations
 
+import os
+
 from promptgen.engine.spec import Rule
 
 from .. import keys
@@ -62,32 +64,32 @@ class _Compute:
         return f"{__name__}.{self.module}.{self.name}"
 
 
-def _rule(kind: str, module: str, doc: str, expands: bool = False, data: str = "") -> Rule:
-    """The rule of ``kind``: ``compute_<kind>`` of ``module``, versioned by the
-    code that module imports (and ``data`` it reads besides)."""
-    version = versions.version(f"{__name__}.{module}", data)
-    return Rule(kind, version, _Compute(module, f"compute_{kind}"), expands=expands, doc=doc)
+#: Node kind → (the module of its rule, what it is, whether it is an expander).
+_KINDS = {
+    keys.WALK: ("discovery", "Plan discovery: one folder of a plan root.", True),
+    keys.SCAN: ("discovery", "Inventory of a plan folder; emits the per-plan nodes.", True),
+    keys.PLAN: ("plan", "Parsed PLAN.", False),
+    keys.SUBPLAN: ("subplan", "One SUBPLAN file: status, planned executions, objective, approach.", False),
+    keys.SUBPLANS: ("subplan", "The SUBPLANs of a plan.", False),
+    keys.EXECUTION: ("execution", "One EXECUTION_TASK file: status and hours.", False),
+    keys.EXECUTIONS: ("execution", "The EXECUTION_TASKs of a plan.", False),
+    keys.FEEDBACK: ("feedback", "Approvals, fix requests, resolutions, skips of a plan folder.", False),
+    keys.PARALLEL: ("parallel", "parallel.json of a folder.", False),
+    keys.STATE: ("state", "The state machine result for one plan.", False),
+    keys.ROUTE: ("prompt", "Chooses the template of a plan's prompt.", True),
+    keys.PROMPT: ("prompt", "Rendered prompt.", False),
+    keys.TEMPLATE: ("template", "Prompt template: workspace override or built-in text.", False),
+}
 
 
-def _builtin_templates() -> str:
-    from ..prompts import builtin_digest
+def _rules() -> dict[str, Rule]:
+    """Each kind's rule: ``compute_<kind>`` of its module, versioned by the code
+    that module imports; the template rule also by the built-in template texts."""
+    modules = {kind: f"{__name__}.{module}" for kind, (module, _doc, _expands) in _KINDS.items()}
+    templates = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
+    derived = versions.versions(modules.values(), data={modules[keys.TEMPLATE]: templates})
+    return {kind: Rule(kind, derived[modules[kind]], _Compute(module, f"compute_{kind}"), expands=expands, doc=doc)
+            for kind, (module, doc, expands) in _KINDS.items()}
 
-    return "-" + builtin_digest()
 
-
-RULES: dict[str, Rule] = {rule.kind: rule for rule in (
-    _rule(keys.WALK, "discovery", "Plan discovery: one folder of a plan root.", expands=True),
-    _rule(keys.SCAN, "discovery", "Inventory of a plan folder; emits the per-plan nodes.", expands=True),
-    _rule(keys.PLAN, "plan", "Parsed PLAN."),
-    _rule(keys.SUBPLAN, "subplan", "One SUBPLAN file: status, planned executions, objective, approach."),
-    _rule(keys.SUBPLANS, "subplan", "The SUBPLANs of a plan."),
-    _rule(keys.EXECUTION, "execution", "One EXECUTION_TASK file: status and hours."),
-    _rule(keys.EXECUTIONS, "execution", "The EXECUTION_TASKs of a plan."),
-    _rule(keys.FEEDBACK, "feedback", "Approvals, fix requests, resolutions, skips of a plan folder."),
-    _rule(keys.PARALLEL, "parallel", "parallel.json of a folder."),
-    _rule(keys.STATE, "state", "The state machine result for one plan."),
-    _rule(keys.ROUTE, "prompt", "Chooses the template of a plan's prompt.", expands=True),
-    _rule(keys.PROMPT, "prompt", "Rendered prompt."),
-    _rule(keys.TEMPLATE, "template", "Prompt template: workspace override or built-in text.",
-          data=_builtin_templates()),
-)}
+RULES: dict[str, Rule] = _rules()

@@ -114,7 +114,6 @@ def test_rule_versions_and_digest() -> None:
     assert set(rules.RULES) == {"walk", "scan", "plan", "subplan", "subplans", "execution", "executions",
                               "feedback", "parallel", "state", "route", "prompt", "template"}
     assert rules.RULES["walk"].expands and rules.RULES["scan"].expands and rules.RULES["route"].expands
-    assert prompts.builtin_digest() in rules.RULES["template"].version
     # two kinds computed in one module run the same code: one version
     assert rules.RULES["subplan"].version == rules.RULES["subplans"].version
     assert len({r.version for r in rules.RULES.values()}) == 9

@@ -14,13 +14,14 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import promptgen
 from nodes_testlib import WS
-from promptgen.nodes import prompts, rules
+from promptgen.nodes import rules
 from promptgen.nodes.rules import versions
 
 INSTALLED = Path(promptgen.__path__[0])
@@ -37,13 +38,17 @@ def package_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     shutil.copytree(INSTALLED, copy, ignore=shutil.ignore_patterns("__pycache__"))
 
     def derive() -> dict[str, str]:
-        for cache in (versions._files, versions._sources, versions._deps, versions._versions, versions._listings):
-            cache.clear()
+        _forget()
         return {kind: versions.version(_module_of(kind)) for kind in rules.RULES}
 
     monkeypatch.setattr(versions, "_TOP", str(copy))
     yield copy, derive
     monkeypatch.undo()
+    _forget()
+
+
+def _forget() -> None:
+    """What a new process knows: nothing read yet."""
     for cache in (versions._files, versions._sources, versions._deps, versions._versions, versions._listings):
         cache.clear()
 
@@ -96,8 +101,49 @@ def test_a_new_import_joins_the_version(package_copy) -> None:
     assert derive()["plan"] != after["plan"]
 
 
-def test_template_version_carries_the_builtin_digest() -> None:
-    assert rules.RULES["template"].version.endswith("-" + prompts.builtin_digest())
+def test_the_template_rule_follows_the_builtin_templates(package_copy) -> None:
+    copy, derive = package_copy
+    modules = [_module_of(k) for k in rules.RULES]
+    template = _module_of("template")
+    data = {template: str(copy / "nodes" / "templates")}
+    _forget()
+    before = versions.versions(modules, data)
+    (copy / "nodes" / "templates" / "plan_complete.md").write_text("Done.\n", encoding="utf-8")
+    _forget()
+    after = versions.versions(modules, data)
+    assert [m for m in modules if after[m] != before[m]] == [template]
+    assert derive()["template"] == after[template].rsplit("-", 1)[0]  # code, then the texts
+
+
+def _settle(copy: Path) -> None:
+    """Wait until the copy's files are older than the racy window (as an
+    installation's are by its first build)."""
+    from promptgen.engine.stamp import is_racy, stat_stamp
+
+    deadline = time.time() + 5
+    while any(is_racy(stat_stamp(str(p)), time.time_ns()) for p in copy.rglob("*")) and time.time() < deadline:
+        time.sleep(0.05)
+
+
+def test_versions_are_kept_while_no_file_they_were_read_from_moves(package_copy) -> None:
+    copy, derive = package_copy
+    modules = [_module_of(k) for k in rules.RULES]
+    expected = derive()
+    cache = copy / "nodes" / "rules" / "__pycache__" / versions._CACHE_NAME
+    versions.versions(modules)
+    assert not cache.exists()  # the copy's files were just written: their stamps prove nothing yet
+    _settle(copy)
+    first = versions.versions(modules)
+    assert cache.exists()
+    assert {k: first[_module_of(k)] for k in rules.RULES} == expected
+    _forget()
+    assert versions.versions(modules) == first and not versions._sources  # answered from the cache
+    state_machine = _path(copy, "promptgen.nodes.state_machine")
+    state_machine.write_text(state_machine.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    _forget()
+    again = versions.versions(modules)
+    changed = {m for m in modules if again[m] != first[m]}
+    assert changed == {_module_of("state")}
 
 
 def test_without_source_files_every_file_of_the_domain_counts(package_copy) -> None:
