@@ -32,6 +32,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
+    Form = tuple[int, str, int, str]  # (line, number, rank, title) of a declaration form
+    Definitions = dict[str, tuple[int, str]]  # number -> (line, title) of its defining line
+
 _NUM = r"(" + num.NUMBER_PATTERN + r")"
 #: ``### Achievement N.M: Title`` (any level; bold around the words tolerated).
 _RE_HEADING_FORM = lazyre.compile(r"^ {0,3}#{1,6}[ \t]+(?:\*\*)?Achievement[ \t]+" + _NUM + r"(\*\*|:)(.*)$")
@@ -129,58 +132,59 @@ def _parse_hint(doc: Doc) -> Optional[dict]:
     return None
 
 
-def parse_plan(text: str, plan_file: Optional[str] = None) -> dict:
-    """Parse a PLAN.
-
-    Returns ``{"achievements": [{"number", "title"}] (plan order),
-    "sections": {number: text}, "source": "index"|"forms"|"none",
-    "hint": {"number", "line"} | None, "warnings": [...]}``.
-    """
-    doc = scan(text)
-    warns: list[dict] = []
-    idx = _index_range(doc)
-    index_decls: list[dict] = []
-    if idx is not None:
-        index_decls, w = _parse_index(doc, idx[0], idx[1], plan_file)
-        warns.extend(w)
-    in_index = (lambda i: idx[0] <= i < idx[1]) if idx is not None else (lambda i: False)
-
-    # every declaration form outside the index, in text order
-    forms: list[tuple[int, str, int, str]] = []
+def _forms_outside_index(doc: Doc, idx: Optional[tuple[int, int]]) -> list[Form]:
+    """Every declaration form outside the index, in text order: ``(line, number,
+    rank, title)``. Inside the index, lines are the index's business."""
+    forms: list[Form] = []
     for i in range(len(doc)):
-        if in_index(i):
+        if idx is not None and idx[0] <= i < idx[1]:
             continue
         f = _form(doc, i)
         if f:
             forms.append((i, f[0], f[1], f[2]))
+    return forms
 
-    # definitions: first heading/bold line per number; else first bullet line
-    defined: dict[str, tuple[int, str]] = {}
-    bullets: dict[str, tuple[int, str]] = {}
-    repeats: list[tuple[str, int]] = []  # (number, rank)
+
+def _first_definitions(forms: list[Form]) -> tuple[Definitions, Definitions, list[tuple[str, int]]]:
+    """``(defined, bullets, repeats)``: the first heading/bold line of each number,
+    the first bullet line of each number (``(line, title)`` both), and every later
+    form of a number at a rank that already has it, as ``(number, rank)``."""
+    defined: Definitions = {}
+    bullets: Definitions = {}
+    repeats: list[tuple[str, int]] = []
     for i, number, rank, title in forms:
         table = defined if rank == RANK_DEFINE else bullets
         if number in table:
             repeats.append((number, rank))
             continue
         table[number] = (i, title)
-    if not index_decls:
-        for number, rank in repeats:
-            # a repeated bullet only matters when bullets are the definition
-            if rank == RANK_BULLET and number in defined:
-                continue
-            # no line numbers in messages: they would change with every edit above
-            # and defeat early cutoff of the state and prompt nodes
-            what = "defined" if rank == RANK_DEFINE else "listed as a bullet"
-            table = defined if rank == RANK_DEFINE else bullets
-            warns.append(warning(
-                "duplicate_achievement",
-                f"Achievement {number} is {what} more than once; the first (\"{table[number][1]}\") is kept",
-                plan_file,
-            ))
-    for number, v in bullets.items():
-        defined.setdefault(number, v)
+    return defined, bullets, repeats
 
+
+def _duplicate_warnings(repeats: list[tuple[str, int]], defined: Definitions, bullets: Definitions,
+                        plan_file: Optional[str]) -> list[dict]:
+    """A number defined twice at the same rank keeps the first (spec §2). Only
+    asked without an index (RULES_DECIDED 7); a repeated bullet only matters when
+    bullets are the definition, i.e. no heading/bold line defines the number."""
+    warns = []
+    for number, rank in repeats:
+        if rank == RANK_BULLET and number in defined:
+            continue
+        # no line numbers in messages: they would change with every edit above
+        # and defeat early cutoff of the state and prompt nodes
+        what = "defined" if rank == RANK_DEFINE else "listed as a bullet"
+        table = defined if rank == RANK_DEFINE else bullets
+        warns.append(warning(
+            "duplicate_achievement",
+            f"Achievement {number} is {what} more than once; the first (\"{table[number][1]}\") is kept",
+            plan_file,
+        ))
+    return warns
+
+
+def _declarations(index_decls: list[dict], defined: Definitions) -> tuple[str, list[dict]]:
+    """``(source, achievements)``: the index when it declares anything (its titles,
+    else the definition's), else the definitions outside it; in numeric plan order."""
     if index_decls:
         source = "index"
         decls = [{"number": d["number"], "title": d["title"] or (defined.get(d["number"], (0, ""))[1])}
@@ -192,8 +196,15 @@ def parse_plan(text: str, plan_file: Optional[str] = None) -> dict:
         source = "none"
         decls = []
     decls.sort(key=lambda d: num.key(d["number"]))
+    return source, decls
 
-    # sections: from the defining line to the next definition or h1/h2
+
+def _sections(doc: Doc, decls: list[dict], forms: list[Form], defined: Definitions,
+              idx: Optional[tuple[int, int]]) -> dict[str, str]:
+    """The text a prompt quotes per achievement: from its defining line to the next
+    heading/bold declaration of any number, the next defining line, a level 1–2
+    heading or the start of the index (RULES_DECIDED 8); empty when only the
+    index names it."""
     boundaries = sorted({i for i, _n, rank, _t in forms if rank == RANK_DEFINE}
                         | {i for (i, _t) in defined.values()}
                         | {i for i in doc.headings if doc.level[i] <= 2})
@@ -209,10 +220,33 @@ def parse_plan(text: str, plan_file: Optional[str] = None) -> dict:
         if idx is not None and start < idx[0] < end:
             end = idx[0]
         sections[n] = doc.slice(start, end).strip("\n").rstrip()
+    return sections
 
+
+def parse_plan(text: str, plan_file: Optional[str] = None) -> dict:
+    """Parse a PLAN.
+
+    Returns ``{"achievements": [{"number", "title"}] (plan order),
+    "sections": {number: text}, "source": "index"|"forms"|"none",
+    "hint": {"number", "line"} | None, "warnings": [...]}``.
+    """
+    doc = scan(text)
+    idx = _index_range(doc)
+    index_decls: list[dict] = []
+    warns: list[dict] = []
+    if idx is not None:
+        index_decls, warns = _parse_index(doc, idx[0], idx[1], plan_file)
+    forms = _forms_outside_index(doc, idx)
+    defined, bullets, repeats = _first_definitions(forms)
+    if not index_decls:
+        warns.extend(_duplicate_warnings(repeats, defined, bullets, plan_file))
+    # a bullet defines a number only when no heading/bold line does
+    for number, v in bullets.items():
+        defined.setdefault(number, v)
+    source, decls = _declarations(index_decls, defined)
     return {
         "achievements": decls,
-        "sections": sections,
+        "sections": _sections(doc, decls, forms, defined, idx),
         "source": source,
         "hint": _parse_hint(doc),
         "warnings": warns,

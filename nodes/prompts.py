@@ -134,19 +134,22 @@ def warnings_block(warnings: list[dict]) -> str:
 
 
 # -- context -------------------------------------------------------------------------
-def context(state: dict) -> dict[str, str]:
-    """The placeholder values for a state (all strings)."""
+def _next_command(state: dict, t: dict) -> str:
+    """The exact next command (spec §6). Pasted into a shell, so the selector is
+    quoted; an explicitly targeted achievement continues with the same target,
+    not with the plan's current achievement."""
     import shlex  # only when a prompt renders: not on the import path of a build
 
-    feature = state["feature"]
-    t = state.get("target") or {}
-    # pasted into a shell: quote the selector; an explicitly targeted achievement
-    # continues with the same target, not with the plan's current achievement
-    next_cmd = f"promptgen next {shlex.quote('@' + feature)}"
+    next_cmd = f"promptgen next {shlex.quote('@' + state['feature'])}"
     if state.get("explicit") and t.get("number") and t["number"] != (state.get("current") or {}).get("number"):
         next_cmd += f" --achievement {t['number']}"
-    ctx: dict[str, str] = {
-        "feature": feature,
+    return next_cmd
+
+
+def _plan_placeholders(state: dict, next_cmd: str) -> dict[str, str]:
+    """What every prompt can say about the plan as a whole, whatever its state."""
+    return {
+        "feature": state["feature"],
         "plan_file": state["plan_file"],
         "plan_dir": state["folder"],
         "folder": state["folder_name"],
@@ -159,65 +162,98 @@ def context(state: dict) -> dict[str, str]:
                                        for a in state["achievements"]) or "- (none)",
         "stats": _stats(state.get("stats")),
     }
-    # available in parallel
+
+
+def _parallel_notes(state: dict, t: dict, next_cmd: str) -> dict[str, str]:
+    """``available_note``: the other achievements ready side by side (spec §5),
+    each reachable with ``--achievement``; ``current_note``: the plan's current one."""
     avail = [n for n in state.get("available", []) if n != t.get("number")]
-    ctx["available_note"] = (
-        "\n## Also ready in parallel (parallel.json)\n"
-        + ", ".join(avail)
-        + f" — get a prompt for one with `{next_cmd} --achievement {avail[0]}`.\n"
-    ) if avail else ""
     cur = state.get("current")
-    ctx["current_note"] = (f"; the current achievement is {cur['number']} ({cur['state']})" if cur else "")
+    return {
+        "available_note": (
+            "\n## Also ready in parallel (parallel.json)\n"
+            + ", ".join(avail)
+            + f" — get a prompt for one with `{next_cmd} --achievement {avail[0]}`.\n"
+        ) if avail else "",
+        "current_note": (f"; the current achievement is {cur['number']} ({cur['state']})" if cur else ""),
+    }
 
-    # blocked / skipped dependencies
-    ctx["blocked_report"] = "\n".join(
-        f"- {w['number']} waits for " + ", ".join(f"{u['number']} ({u['state']})" for u in w["waits_for"])
-        for w in state.get("waits", [])
-    ) or "- (nothing)"
+
+def _waiting_notes(state: dict, parallel_path: str) -> dict[str, str]:
+    """``blocked_report``: what waits for what; ``skipped_note``: dependencies on
+    skipped achievements are not met, and the two ways out (spec §5)."""
     sk = state.get("skipped_waits", [])
-    ctx["skipped_note"] = ("\nSkipped dependencies are not met: "
-                           + "; ".join(f"{s['number']} waits for skipped {', '.join(s['skipped'])}" for s in sk)
-                           + f". Either approve the skipped achievement, or drop the dependency from "
-                             f"`{ctx['parallel_path']}`.\n") if sk else ""
+    return {
+        "blocked_report": "\n".join(
+            f"- {w['number']} waits for " + ", ".join(f"{u['number']} ({u['state']})" for u in w["waits_for"])
+            for w in state.get("waits", [])
+        ) or "- (nothing)",
+        "skipped_note": ("\nSkipped dependencies are not met: "
+                         + "; ".join(f"{s['number']} waits for skipped {', '.join(s['skipped'])}" for s in sk)
+                         + f". Either approve the skipped achievement, or drop the dependency from "
+                           f"`{parallel_path}`.\n") if sk else "",
+    }
 
-    # the targeted achievement
+
+def _execution_placeholders(t: dict) -> dict[str, str]:
+    """The targeted achievement's executions: the one to create, the one to
+    continue, every file with its status, and the SUBPLAN's planned ones."""
+    groups = t.get("executions", [])
+    return {
+        "execution_path": t.get("next_execution_path") or "",
+        "execution_number": _mm(t.get("next_mm")),
+        "continue_number": _mm(t.get("continue_mm")),
+        "continue_files": _bullets([f"`{p}`" for p in t.get("continue_files", [])]),
+        "execution_files": "\n".join(f"- `{f['path']}`" for g in groups for f in g["files"])
+        or "- (no EXECUTION_TASK files)",
+        "executions_status": "\n".join(
+            f"- {_mm(g['mm'])}: " + ", ".join(f"`{f['path']}` ({'complete' if f['complete'] else 'not complete'})"
+                                              for f in g["files"])
+            for g in groups) or "- (none)",
+        "done_count": str(sum(1 for g in groups if g["complete"])),
+        "planned_count": str(len(t["planned"])) if t.get("planned") else "",
+        "planned_note": (f"\nThe SUBPLAN plans {len(t['planned'])} executions "
+                         f"({', '.join(_mm(m) for m in t['planned'])}).\n") if t.get("planned") else "",
+    }
+
+
+def _target_placeholders(t: dict) -> dict[str, str]:
+    """The targeted achievement: its quoted PLAN section, the SUBPLAN's objective
+    and approach (spec §6), its executions, the feedback files it may write, the
+    FIX issues and its dependencies."""
+    deps = t.get("deps", [])
+    return {
+        "number": t["number"],
+        "token": t["token"],
+        "title": t["title"],
+        "state": t["state"],
+        "section": quote(t.get("section", ""),
+                         f"(the PLAN has no section for Achievement {t['number']} outside its index; "
+                         f"its title is \"{t['title']}\")"),
+        "subplan_path": t["subplan_path"],
+        **_execution_placeholders(t),
+        "objective": quote(t.get("objective", ""), "(the SUBPLAN has no Objective section; read the SUBPLAN)"),
+        "approach": quote(t.get("approach", ""), "(the SUBPLAN has no Approach section; read the SUBPLAN)"),
+        "fix_path": t["fix_path"],
+        "resolution_path": t["resolution_path"],
+        "approved_path": t["approved_path"],
+        "skipped_path": t["skipped_path"],
+        "issues": format_issues(t.get("fix")),
+        "deps_note": ("\nDepends on (parallel.json): "
+                      + ", ".join(f"{d['number']} ({d['state']})" for d in deps) + "\n") if deps else "",
+    }
+
+
+def context(state: dict) -> dict[str, str]:
+    """The placeholder values for a state (all strings): the plan's, the notes on
+    parallel and waiting work, and, when there is one, the targeted achievement's."""
+    t = state.get("target") or {}
+    next_cmd = _next_command(state, t)
+    ctx = _plan_placeholders(state, next_cmd)
+    ctx.update(_parallel_notes(state, t, next_cmd))
+    ctx.update(_waiting_notes(state, ctx["parallel_path"]))
     if t:
-        tok = t["token"]
-        groups = t.get("executions", [])
-        ctx.update({
-            "number": t["number"],
-            "token": tok,
-            "title": t["title"],
-            "state": t["state"],
-            "section": quote(t.get("section", ""),
-                             f"(the PLAN has no section for Achievement {t['number']} outside its index; "
-                             f"its title is \"{t['title']}\")"),
-            "subplan_path": t["subplan_path"],
-            "execution_path": t.get("next_execution_path") or "",
-            "execution_number": _mm(t.get("next_mm")),
-            "continue_number": _mm(t.get("continue_mm")),
-            "continue_files": _bullets([f"`{p}`" for p in t.get("continue_files", [])]),
-            "execution_files": "\n".join(f"- `{f['path']}`" for g in groups for f in g["files"])
-            or "- (no EXECUTION_TASK files)",
-            "executions_status": "\n".join(
-                f"- {_mm(g['mm'])}: " + ", ".join(f"`{f['path']}` ({'complete' if f['complete'] else 'not complete'})"
-                                                  for f in g["files"])
-                for g in groups) or "- (none)",
-            "done_count": str(sum(1 for g in groups if g["complete"])),
-            "planned_count": str(len(t["planned"])) if t.get("planned") else "",
-            "planned_note": (f"\nThe SUBPLAN plans {len(t['planned'])} executions "
-                             f"({', '.join(_mm(m) for m in t['planned'])}).\n") if t.get("planned") else "",
-            "objective": quote(t.get("objective", ""), "(the SUBPLAN has no Objective section; read the SUBPLAN)"),
-            "approach": quote(t.get("approach", ""), "(the SUBPLAN has no Approach section; read the SUBPLAN)"),
-            "fix_path": t["fix_path"],
-            "resolution_path": t["resolution_path"],
-            "approved_path": t["approved_path"],
-            "skipped_path": t["skipped_path"],
-            "issues": format_issues(t.get("fix")),
-        })
-        deps = t.get("deps", [])
-        ctx["deps_note"] = ("\nDepends on (parallel.json): "
-                            + ", ".join(f"{d['number']} ({d['state']})" for d in deps) + "\n") if deps else ""
+        ctx.update(_target_placeholders(t))
     return ctx
 
 

@@ -136,22 +136,11 @@ def _resolve(index: num.TokenIndex, tok: str, path: str, orphan_kind: str, what:
     return None
 
 
-def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parallel: Optional[dict],
-            siblings: Sequence[dict] = ()) -> dict:
-    """Everything the state machine concludes about one plan.
-
-    Inputs are the values of the ``plan:``, ``subplans:``, ``executions:``,
-    ``feedback:`` and ``parallel:`` nodes, and the ``plan:`` values of the other
-    plans in the same folder (feedback names carry no feature: a feedback file
-    that belongs to a sibling plan is not an orphan of this one). The result
-    keeps per-achievement facts for every achievement; :func:`state_value`
-    selects what a prompt needs.
-    """
-    folder = plan["folder"]
-    feature = plan["feature"]
-    declared = [a["number"] for a in plan["achievements"]]
-    titles = {a["number"]: a["title"] for a in plan["achievements"]}
-    index = num.TokenIndex(declared)
+def _input_warnings(plan: dict, index: num.TokenIndex, subplans: dict, executions: dict,
+                    feedback: dict) -> list[dict]:
+    """The warnings a plan starts with: the PLAN's own (duplicates, unreadable),
+    then two declared numbers that share a file token (spec §2: such a token is
+    never guessed), then those of the SUBPLAN, EXECUTION_TASK and feedback inputs."""
     warns: list[dict] = list(plan.get("warnings", []))
     for tok, ns in sorted(index.ambiguous_tokens().items()):
         warns.append(warning(
@@ -163,56 +152,79 @@ def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parall
     warns.extend(subplans.get("warnings", []))
     warns.extend(executions.get("warnings", []))
     warns.extend(feedback.get("warnings", []))
+    return warns
 
-    sub_by: dict[str, list[dict]] = {}
-    for f in subplans.get("files", []):
-        n = _resolve(index, f["token"], f["path"], "orphan_subplan", "SUBPLAN", warns)
+
+def _files_by_achievement(index: num.TokenIndex, files: list[dict], orphan_kind: str, what: str,
+                          warns: list[dict]) -> dict[str, list[dict]]:
+    """SUBPLAN or EXECUTION_TASK files grouped by the achievement their token names
+    (spec §3); a file whose token names none, or two, is reported and not counted."""
+    by: dict[str, list[dict]] = {}
+    for f in files:
+        n = _resolve(index, f["token"], f["path"], orphan_kind, what, warns)
         if n:
-            sub_by.setdefault(n, []).append(f)
-    exe_by: dict[str, list[dict]] = {}
-    for f in executions.get("files", []):
-        n = _resolve(index, f["token"], f["path"], "orphan_execution", "EXECUTION_TASK", warns)
-        if n:
-            exe_by.setdefault(n, []).append(f)
+            by.setdefault(n, []).append(f)
+    return by
+
+
+def _resolve_feedback(index: num.TokenIndex, tok: str, path: str, sibling_tokens: set[str],
+                      warns: list[dict]) -> Optional[str]:
+    """The achievement a feedback file is about. Feedback names carry no feature,
+    so a token that another plan of the folder declares belongs to that plan: it
+    is silently not ours, rather than an orphan (RULES_DECIDED 4)."""
+    number, candidates = index.lookup(tok)
+    if number is None and not candidates and tok in sibling_tokens:
+        return None
+    return _resolve(index, tok, path, "orphan_feedback", "feedback file", warns)
+
+
+def _feedback_by_achievement(index: num.TokenIndex, feedback: dict, folder: str, siblings: Sequence[dict],
+                             warns: list[dict]) -> dict:
+    """The feedback signals of spec §4 by achievement number: ``approved``,
+    ``fix`` (number → FIX file info), ``resolution`` and ``skipped``."""
     sibling_tokens = {num.token(a["number"]) for p in siblings if isinstance(p, dict)
                       for a in p.get("achievements", [])}
     fb_dir = feedback.get("dir", layout.feedbacks_dir(folder))
     exe_dir = layout.execution_dir(folder)
 
-    def fb_resolve(tok: str, path: str) -> Optional[str]:
-        number, candidates = index.lookup(tok)
-        if number is None and not candidates and tok in sibling_tokens:
-            return None  # another plan of the folder owns it
-        return _resolve(index, tok, path, "orphan_feedback", "feedback file", warns)
-
-    def fb_numbers(tokens: list[str], directory: str, pattern: str) -> set[str]:
+    def numbers(tokens: list[str], directory: str, pattern: str) -> set[str]:
         out = set()
         for tok in tokens:
-            n = fb_resolve(tok, layout.join(directory, pattern.format(tok)))
+            n = _resolve_feedback(index, tok, layout.join(directory, pattern.format(tok)), sibling_tokens, warns)
             if n:
                 out.add(n)
         return out
 
-    approved = fb_numbers(feedback.get("approved", []), fb_dir, "APPROVED_{}.md")
+    approved = numbers(feedback.get("approved", []), fb_dir, "APPROVED_{}.md")
     fixes = {}
     for tok, info in sorted(feedback.get("fix", {}).items()):
-        n = fb_resolve(tok, info["path"])
+        n = _resolve_feedback(index, tok, info["path"], sibling_tokens, warns)
         if n:
             fixes[n] = info
-    resolutions = fb_numbers(feedback.get("resolution", []), fb_dir, "FIX_{}_RESOLUTION.md")
-    skipped = fb_numbers(feedback.get("skipped", []), exe_dir, "SKIPPED_{}.md")
+    resolutions = numbers(feedback.get("resolution", []), fb_dir, "FIX_{}_RESOLUTION.md")
+    skipped = numbers(feedback.get("skipped", []), exe_dir, "SKIPPED_{}.md")
+    return {"approved": approved, "fix": fixes, "resolution": resolutions, "skipped": skipped}
 
-    facts: dict[str, dict] = {}
-    for n in declared:
-        subs = _sort_files(sub_by.get(n, []))
-        sub = subs[0] if subs else None
-        groups = _group_executions(exe_by.get(n, []))
-        st = achievement_state(n in approved, n in skipped, n in fixes, n in resolutions, sub, groups)
-        facts[n] = {"state": st, "subplan": sub, "subplans": subs, "executions": groups,
-                    "fix": fixes.get(n), "resolution": n in resolutions,
-                    "hours": _hours_of(sub, exe_by.get(n, []))}
 
-    # parallel.json
+def _achievement_facts(n: str, sub_files: list[dict], exe_files: list[dict], fb: dict) -> dict:
+    """What the files say about achievement ``n``: its state (spec §4), the
+    preferred SUBPLAN (RULES_DECIDED 5) and every copy, its grouped executions,
+    its FIX file, and its hours."""
+    subs = _sort_files(sub_files)
+    sub = subs[0] if subs else None
+    groups = _group_executions(exe_files)
+    st = achievement_state(n in fb["approved"], n in fb["skipped"], n in fb["fix"], n in fb["resolution"],
+                           sub, groups)
+    return {"state": st, "subplan": sub, "subplans": subs, "executions": groups,
+            "fix": fb["fix"].get(n), "resolution": n in fb["resolution"],
+            "hours": _hours_of(sub, exe_files)}
+
+
+# -- the plan: dependencies, current and available, waits ------------------------
+def _dependencies(parallel: Optional[dict], declared: list[str], warns: list[dict]) -> dict:
+    """The folder's parallel.json validated against this plan's declared numbers
+    (RULES_DECIDED 17): an unreadable file is reported and counts as absent.
+    Returns :func:`validate_parallel`'s ``valid`` and ``deps``, and ``path``."""
     par_path = parallel.get("path") if parallel else None
     parsed = None
     if parallel:
@@ -222,27 +234,35 @@ def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parall
             parsed = parallel.get("parsed")
     pv = validate_parallel(parsed, declared, par_path)
     warns.extend(pv["warnings"])
-    deps: dict[str, list[str]] = pv["deps"]
+    return {"valid": pv["valid"], "deps": pv["deps"], "path": par_path}
 
-    def ready(n: str) -> bool:
-        return all(facts[d]["state"] == APPROVED for d in deps.get(n, []))
 
-    states = {n: facts[n]["state"] for n in declared}
+def _plan_state(declared: list[str], states: dict[str, str], deps: dict[str, list[str]],
+                parallel_valid: bool) -> tuple[str, Optional[str], list[str]]:
+    """``(plan_state, current, available)`` by spec §5: the current achievement is
+    the first in plan order that is not done and whose dependencies are all
+    approved (a skipped one is not met); the others ready like it are available
+    only with a valid parallel.json. Nothing ready and not complete is blocked."""
     current: Optional[str] = None
     available: list[str] = []
     if not declared:
-        plan_state = NO_ACHIEVEMENTS
-    elif all(states[n] in DONE for n in declared):
-        plan_state = PLAN_COMPLETE
-    else:
-        for n in declared:
-            if states[n] not in DONE and ready(n):
-                if current is None:
-                    current = n
-                elif pv["valid"]:
-                    available.append(n)
-        plan_state = IN_PROGRESS if current is not None else BLOCKED
+        return NO_ACHIEVEMENTS, current, available
+    if all(states[n] in DONE for n in declared):
+        return PLAN_COMPLETE, current, available
+    for n in declared:
+        if states[n] not in DONE and all(states[d] == APPROVED for d in deps.get(n, [])):
+            if current is None:
+                current = n
+            elif parallel_valid:
+                available.append(n)
+    return (IN_PROGRESS if current is not None else BLOCKED), current, available
 
+
+def _waits(declared: list[str], states: dict[str, str],
+           deps: dict[str, list[str]]) -> tuple[list[dict], list[dict]]:
+    """What each unfinished achievement waits for (the blocked report), and which
+    of those waits are on skipped achievements: skipped is not approved, and the
+    prompt names the two ways out (spec §5)."""
     waits = []
     for n in declared:
         if states[n] in DONE:
@@ -252,20 +272,46 @@ def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parall
             waits.append({"number": n, "waits_for": unmet})
     skipped_waits = [{"number": w["number"], "skipped": [u["number"] for u in w["waits_for"] if u["state"] == SKIPPED]}
                      for w in waits if any(u["state"] == SKIPPED for u in w["waits_for"])]
+    return waits, skipped_waits
 
+
+def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parallel: Optional[dict],
+            siblings: Sequence[dict] = ()) -> dict:
+    """Everything the state machine concludes about one plan.
+
+    Inputs are the values of the ``plan:``, ``subplans:``, ``executions:``,
+    ``feedback:`` and ``parallel:`` nodes, and the ``plan:`` values of the other
+    plans in the same folder (feedback names carry no feature: a feedback file
+    that belongs to a sibling plan is not an orphan of this one). The result
+    keeps per-achievement facts for every achievement; :func:`state_value`
+    selects what a prompt needs. Warnings keep the order of the phases below.
+    """
+    folder = plan["folder"]
+    declared = [a["number"] for a in plan["achievements"]]
+    index = num.TokenIndex(declared)
+    warns = _input_warnings(plan, index, subplans, executions, feedback)
+    sub_by = _files_by_achievement(index, subplans.get("files", []), "orphan_subplan", "SUBPLAN", warns)
+    exe_by = _files_by_achievement(index, executions.get("files", []), "orphan_execution", "EXECUTION_TASK",
+                                   warns)
+    fb = _feedback_by_achievement(index, feedback, folder, siblings, warns)
+    facts = {n: _achievement_facts(n, sub_by.get(n, []), exe_by.get(n, []), fb) for n in declared}
+    par = _dependencies(parallel, declared, warns)
+    states = {n: facts[n]["state"] for n in declared}
+    plan_state, current, available = _plan_state(declared, states, par["deps"], par["valid"])
+    waits, skipped_waits = _waits(declared, states, par["deps"])
     warns.extend(_handoff_warnings(plan, declared, states, current, available, plan_state, folder))
 
     return {
-        "feature": feature,
+        "feature": plan["feature"],
         "plan_file": plan["plan_file"],
         "folder": folder,
         "declared": declared,
-        "titles": titles,
+        "titles": {a["number"]: a["title"] for a in plan["achievements"]},
         "sections": plan.get("sections", {}),
         "facts": facts,
-        "deps": deps,
-        "parallel_valid": pv["valid"],
-        "parallel_path": par_path,
+        "deps": par["deps"],
+        "parallel_valid": par["valid"],
+        "parallel_path": par["path"],
         "plan_state": plan_state,
         "current": current,
         "available": available,
