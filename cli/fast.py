@@ -24,6 +24,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
+    from typing import Any
+
     from promptgen.engine.fastpath import Observation
 
 
@@ -67,7 +69,7 @@ def _parse(argv: "list[str]") -> "Optional[tuple[str, Optional[str], bool, list[
     return verb, workspace, as_json, positionals
 
 
-def plain_namespace(argv: "list[str]", observed: "Optional[Observation]" = None) -> "Optional[object]":
+def plain_namespace(argv: "list[str]", observed: "Optional[Observation]" = None) -> "Optional[Any]":
     """For a plain ``build``/``next``, the namespace argparse would produce, else None.
 
     When the snapshot cannot answer, the plain forms still skip building the
@@ -79,7 +81,7 @@ def plain_namespace(argv: "list[str]", observed: "Optional[Observation]" = None)
     from types import SimpleNamespace
 
     verb, workspace, as_json, positionals = parsed
-    common = dict(command=verb, workspace=workspace, plan_root=[], store=None, no_wait=False,
+    common: "dict[str, object]" = dict(command=verb, workspace=workspace, plan_root=[], store=None, no_wait=False,
                   observation=observed)
     if verb == "build":
         return SimpleNamespace(**common, plans=[], json=as_json, timings=False, force=False)

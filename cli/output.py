@@ -58,7 +58,7 @@ def console(stream: TextIO | None = None) -> Any:
     )
     # rich answers a closed pipe with SystemExit(1); let main() treat it like any
     # other write to a reader that left (exit 0, nothing on stderr)
-    con.on_broken_pipe = _broken_pipe
+    con.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]  # rich documents it as a hook
     return con
 
 

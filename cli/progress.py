@@ -45,6 +45,7 @@ class SlowBuildProgress:
                                 TextColumn("nodes"), TimeElapsedColumn(), console=console, transient=True)
             self.bar.start()
             self.task = self.bar.add_task("build", total=known)
+        assert self.bar is not None and self.task is not None
         self.bar.update(self.task, completed=done, total=max(known, done))
 
     def close(self) -> None:

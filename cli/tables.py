@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from promptgen.nodes.values import PlanReport
 
-def progress(report: dict[str, Any]) -> str:
+
+def progress(report: PlanReport) -> str:
     total = len(report["achievements"])
     done = sum(1 for a in report["achievements"] if a["state"] in ("approved", "skipped"))
     return f"{done}/{total}"
 
 
-def status_table(reports: list[dict[str, Any]], title: str) -> Any:
+def status_table(reports: list[PlanReport], title: str) -> Any:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")

@@ -12,6 +12,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
+    from .values import Warning
+
 KINDS = (
     "duplicate_achievement",
     "ambiguous_token",
@@ -33,20 +35,20 @@ _FILE_ERROR_TEXT = {
 }
 
 
-def warning(kind: str, message: str, path: Optional[str] = None) -> dict:
+def warning(kind: str, message: str, path: Optional[str] = None) -> Warning:
     """One warning record ``{"kind", "message", "path"}`` (path workspace-relative)."""
     if kind not in KINDS:
         raise ValueError(f"unknown warning kind {kind!r}")
     return {"kind": kind, "message": message, "path": path}
 
 
-def unreadable(path: str, error: str) -> dict:
+def unreadable(path: Optional[str], error: str) -> Warning:
     """The warning for a ``file:`` value that carries an error code."""
     what = _FILE_ERROR_TEXT.get(error, f"could not be read ({error})")
     return warning("unreadable_file", f"{path} {what}; it is ignored", path)
 
 
-def dedupe(warnings: list[dict]) -> list[dict]:
+def dedupe(warnings: list[Warning]) -> list[Warning]:
     """Drop exact repeats, keeping first occurrences in order."""
     seen: set[tuple] = set()
     out = []

@@ -27,6 +27,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
+    from .values import FixIssue
+
 _RE_NUMBERED_TITLE = lazyre.compile(r"^(?:issue\s*)?#?\d+[.):]?\s*", re.IGNORECASE)
 _RE_LEADING_NUMBER = lazyre.compile(r"^(?:issue\s*)?#?\d", re.IGNORECASE)
 _RE_BOLD_NUMBERED = lazyre.compile(r"^ ?\*\*\s*(\d+)[.)]\s*(.+?)\*\*(.*)$")
@@ -128,7 +130,7 @@ def _excluded(doc: Doc) -> set[int]:
 
 
 def _collect(doc: Doc, seg_start: int, seg_end: int, region_level: int,
-             severity: Optional[str], skip: set[int]) -> list[dict]:
+             severity: Optional[str], skip: set[int]) -> list[FixIssue]:
     items: list[tuple[int, int, str]] = []
     for i in range(seg_start, seg_end):
         if i in skip:
@@ -140,7 +142,7 @@ def _collect(doc: Doc, seg_start: int, seg_end: int, region_level: int,
         return []
     best = min(shape for _i, shape, _t in items)
     chosen = [(i, t) for i, shape, t in items if shape == best and t]
-    out = []
+    out: list[FixIssue] = []
     for k, (i, title) in enumerate(chosen):
         stop = chosen[k + 1][0] if k + 1 < len(chosen) else seg_end
         body = [doc.text[j] for j in range(i + 1, stop) if j not in skip]
@@ -154,11 +156,11 @@ def _collect(doc: Doc, seg_start: int, seg_end: int, region_level: int,
     return out
 
 
-def parse_fix(text: str) -> list[dict]:
+def parse_fix(text: str) -> list[FixIssue]:
     """Issues of a FIX file: ``[{"severity": "critical"|"minor"|None, "title", "detail"}]``."""
     doc = scan(text)
     region = _region(doc)
-    issues: list[dict] = []
+    issues: list[FixIssue] = []
     if region is not None:
         start, end, level = region
         for sev, s, e in _split(doc, start, end, level):

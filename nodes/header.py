@@ -23,6 +23,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
+    from .values import Hours
+
 _RE_STATUS = lazyre.compile(r"^[ \t]*(?:[-*+][ \t]+)?\*\*Status(?:\*\*[ \t]*:|:\*\*)(.*)$", re.MULTILINE)
 _RE_COMPLETE = lazyre.compile(r"completed?\b", re.IGNORECASE)
 _RE_FIELD = lazyre.compile(r"^[ \t]*(?:[-*+][ \t]+)?\*\*([^*\n]{1,40}?):?\*\*:?[ \t]*(.*)$", re.MULTILINE)
@@ -66,7 +68,7 @@ def _hours(value: str) -> Optional[tuple[float, float]]:
     return None
 
 
-def stated_hours(text: str) -> dict:
+def stated_hours(text: str) -> Hours:
     """Hours stated in the header: ``{"actual": float|None, "estimated": [lo, hi]|None}``.
 
     A field whose name contains "estimat" is an estimate; "actual", "spent",

@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
+    from .values import ParallelCheck, ParallelEntry, ParsedParallel, Warning
+
 #: Names read in this order; the first that exists in the plan folder is used.
 FILE_NAMES = PARALLEL_FILE_NAMES
 
@@ -30,7 +32,7 @@ def _as_number(value: object) -> Optional[str]:
     return None
 
 
-def parse_parallel(text: str) -> dict:
+def parse_parallel(text: str) -> ParsedParallel:
     """``{"entries": [{"id", "deps"}], "error": None}`` or ``{"entries": [], "error": msg}``."""
     import json  # only when a parallel.json is parsed: the state machine imports this module too
 
@@ -42,7 +44,7 @@ def parse_parallel(text: str) -> dict:
         return {"entries": [], "error": "nested too deeply to be a dependency list"}
     if not isinstance(data, dict) or not isinstance(data.get("achievements"), list):
         return {"entries": [], "error": 'expected an object with an "achievements" list'}
-    entries = []
+    entries: list[ParallelEntry] = []
     for k, item in enumerate(data["achievements"]):
         if not isinstance(item, dict):
             return {"entries": [], "error": f"achievements[{k}] is not an object"}
@@ -92,7 +94,7 @@ def _find_cycle(deps: dict[str, list[str]]) -> Optional[list[str]]:
     return None
 
 
-def validate_parallel(parsed: Optional[dict], declared: list[str], path: Optional[str]) -> dict:
+def validate_parallel(parsed: Optional[ParsedParallel], declared: list[str], path: Optional[str]) -> ParallelCheck:
     """Dependencies for one plan: ``{"valid": bool, "deps": {number: [numbers]}, "warnings"}``.
 
     ``parsed`` None means there is no file: not valid, no warning. Invalid files
@@ -100,7 +102,7 @@ def validate_parallel(parsed: Optional[dict], declared: list[str], path: Optiona
     """
     if parsed is None:
         return {"valid": False, "deps": {}, "warnings": []}
-    warns: list[dict] = []
+    warns: list[Warning] = []
     if parsed.get("error"):
         warns.append(warning("parallel_invalid",
                              f"{path}: {parsed['error']}; dependencies ignored, plain plan order is used", path))

@@ -30,7 +30,14 @@ from .textutil import Doc, clean_title, scan, section_end
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional
+    from typing import Optional, TypedDict
+
+    from .values import Declared, Hint, ParsedPlan, Warning
+
+    class IndexLine(TypedDict):
+        number: str
+        title: str
+        line: int
 
     Form = tuple[int, str, int, str]  # (line, number, rank, title) of a declaration form
     Definitions = dict[str, tuple[int, str]]  # number -> (line, title) of its defining line
@@ -79,10 +86,11 @@ def _index_range(doc: Doc) -> Optional[tuple[int, int]]:
     return None
 
 
-def _parse_index(doc: Doc, start: int, end: int, plan_file: Optional[str]) -> tuple[list[dict], list[dict]]:
-    decls: list[dict] = []
+def _parse_index(doc: Doc, start: int, end: int,
+                 plan_file: Optional[str]) -> tuple[list[IndexLine], list[Warning]]:
+    decls: list[IndexLine] = []
     seen: dict[str, int] = {}
-    warns: list[dict] = []
+    warns: list[Warning] = []
     for i in range(start + 1, end):
         text = doc.text[i]
         if "Achievement" not in text or doc.fenced[i]:
@@ -103,7 +111,7 @@ def _parse_index(doc: Doc, start: int, end: int, plan_file: Optional[str]) -> tu
     return decls, warns
 
 
-def _parse_hint(doc: Doc) -> Optional[dict]:
+def _parse_hint(doc: Doc) -> Optional[Hint]:
     start = None
     for i in doc.headings:
         t = doc.title[i].lower()
@@ -162,11 +170,11 @@ def _first_definitions(forms: list[Form]) -> tuple[Definitions, Definitions, lis
 
 
 def _duplicate_warnings(repeats: list[tuple[str, int]], defined: Definitions, bullets: Definitions,
-                        plan_file: Optional[str]) -> list[dict]:
+                        plan_file: Optional[str]) -> list[Warning]:
     """A number defined twice at the same rank keeps the first (spec §2). Only
     asked without an index (RULES_DECIDED 7); a repeated bullet only matters when
     bullets are the definition, i.e. no heading/bold line defines the number."""
-    warns = []
+    warns: list[Warning] = []
     for number, rank in repeats:
         if rank == RANK_BULLET and number in defined:
             continue
@@ -182,12 +190,12 @@ def _duplicate_warnings(repeats: list[tuple[str, int]], defined: Definitions, bu
     return warns
 
 
-def _declarations(index_decls: list[dict], defined: Definitions) -> tuple[str, list[dict]]:
+def _declarations(index_decls: list[IndexLine], defined: Definitions) -> tuple[str, list[Declared]]:
     """``(source, achievements)``: the index when it declares anything (its titles,
     else the definition's), else the definitions outside it; in numeric plan order."""
     if index_decls:
         source = "index"
-        decls = [{"number": d["number"], "title": d["title"] or (defined.get(d["number"], (0, ""))[1])}
+        decls: list[Declared] = [{"number": d["number"], "title": d["title"] or (defined.get(d["number"], (0, ""))[1])}
                  for d in index_decls]
     elif defined:
         source = "forms"
@@ -199,7 +207,7 @@ def _declarations(index_decls: list[dict], defined: Definitions) -> tuple[str, l
     return source, decls
 
 
-def _sections(doc: Doc, decls: list[dict], forms: list[Form], defined: Definitions,
+def _sections(doc: Doc, decls: list[Declared], forms: list[Form], defined: Definitions,
               idx: Optional[tuple[int, int]]) -> dict[str, str]:
     """The text a prompt quotes per achievement: from its defining line to the next
     heading/bold declaration of any number, the next defining line, a level 1–2
@@ -223,7 +231,7 @@ def _sections(doc: Doc, decls: list[dict], forms: list[Form], defined: Definitio
     return sections
 
 
-def parse_plan(text: str, plan_file: Optional[str] = None) -> dict:
+def parse_plan(text: str, plan_file: Optional[str] = None) -> ParsedPlan:
     """Parse a PLAN.
 
     Returns ``{"achievements": [{"number", "title"}] (plan order),
@@ -232,8 +240,8 @@ def parse_plan(text: str, plan_file: Optional[str] = None) -> dict:
     """
     doc = scan(text)
     idx = _index_range(doc)
-    index_decls: list[dict] = []
-    warns: list[dict] = []
+    index_decls: list[IndexLine] = []
+    warns: list[Warning] = []
     if idx is not None:
         index_decls, warns = _parse_index(doc, idx[0], idx[1], plan_file)
     forms = _forms_outside_index(doc, idx)

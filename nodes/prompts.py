@@ -24,13 +24,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from promptgen.engine import fingerprint
-
 from . import lazyre
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
+
+    from .values import FixInfo, PlanStats, StateValue, Target, TemplateValue, Warning
 
 _RE_BACKTICKS = lazyre.compile(r"`{3,}")
 _TEMPLATES_DIR = os.path.join(os.path.dirname(os.path.realpath(__file__)), "templates")
@@ -48,17 +48,7 @@ def builtin_text(name: str) -> str:
         return f.read()
 
 
-@lru_cache(maxsize=1)
-def builtin_digest() -> str:
-    """Hash of every built-in template: part of the template rule's version, so
-    that editing a built-in text dirties the template nodes."""
-    from .states import TEMPLATE_NAMES
-
-    text = "".join(f"{name}\0{builtin_text(name)}\0" for name in sorted(TEMPLATE_NAMES))
-    return fingerprint.of_bytes(text.encode())[:12]
-
-
-def template_value(name: str, path: str, file_value: object) -> dict:
+def template_value(name: str, path: str, file_value: object) -> TemplateValue:
     """The value of ``template:<name>``: the override when readable, else built-in."""
     if isinstance(file_value, dict) and isinstance(file_value.get("text"), str):
         return {"name": name, "text": file_value["text"], "source": "override", "path": path, "warning": None}
@@ -83,7 +73,7 @@ def _bullets(items: list[str], empty: str = "- (none)") -> str:
     return "\n".join(f"- {i}" for i in items) if items else empty
 
 
-def format_issues(fix: Optional[dict]) -> str:
+def format_issues(fix: Optional[FixInfo]) -> str:
     if not fix:
         return "- (the FIX file could not be found; read it yourself)"
     if fix.get("error"):
@@ -105,7 +95,7 @@ def _mm(n: Optional[int]) -> str:
     return f"{n:02d}" if n is not None else ""
 
 
-def _stats(stats: Optional[dict]) -> str:
+def _stats(stats: Optional[PlanStats]) -> str:
     if not stats:
         return "- (none)"
     lines = [
@@ -116,14 +106,15 @@ def _stats(stats: Optional[dict]) -> str:
     if stats.get("actual_hours") is not None:
         lines.append(f"- Hours spent (stated for {stats['actual_hours_known_for']} achievements): "
                      f"{stats['actual_hours']:g}")
-    if stats.get("estimated_hours"):
-        lo, hi = stats["estimated_hours"]
+    estimated = stats.get("estimated_hours")
+    if estimated:
+        lo, hi = estimated
         lines.append(f"- Hours estimated (stated for {stats['estimated_hours_known_for']} achievements): "
                      f"{lo:g}–{hi:g}")
     return "\n".join(lines)
 
 
-def warnings_block(warnings: list[dict]) -> str:
+def warnings_block(warnings: list[Warning]) -> str:
     if not warnings:
         return ""
     lines = [f"⚠️ Warnings ({len(warnings)}) — the files decide; resolve these when you can:"]
@@ -134,19 +125,20 @@ def warnings_block(warnings: list[dict]) -> str:
 
 
 # -- context -------------------------------------------------------------------------
-def _next_command(state: dict, t: dict) -> str:
+def _next_command(state: StateValue, t: Optional[Target]) -> str:
     """The exact next command (spec §6). Pasted into a shell, so the selector is
     quoted; an explicitly targeted achievement continues with the same target,
     not with the plan's current achievement."""
     import shlex  # only when a prompt renders: not on the import path of a build
 
     next_cmd = f"promptgen next {shlex.quote('@' + state['feature'])}"
-    if state.get("explicit") and t.get("number") and t["number"] != (state.get("current") or {}).get("number"):
+    cur = state.get("current")
+    if state.get("explicit") and t and t["number"] != (cur["number"] if cur else None):
         next_cmd += f" --achievement {t['number']}"
     return next_cmd
 
 
-def _plan_placeholders(state: dict, next_cmd: str) -> dict[str, str]:
+def _plan_placeholders(state: StateValue, next_cmd: str) -> dict[str, str]:
     """What every prompt can say about the plan as a whole, whatever its state."""
     return {
         "feature": state["feature"],
@@ -164,10 +156,10 @@ def _plan_placeholders(state: dict, next_cmd: str) -> dict[str, str]:
     }
 
 
-def _parallel_notes(state: dict, t: dict, next_cmd: str) -> dict[str, str]:
+def _parallel_notes(state: StateValue, t: Optional[Target], next_cmd: str) -> dict[str, str]:
     """``available_note``: the other achievements ready side by side (spec §5),
     each reachable with ``--achievement``; ``current_note``: the plan's current one."""
-    avail = [n for n in state.get("available", []) if n != t.get("number")]
+    avail = [n for n in state.get("available", []) if n != (t["number"] if t else None)]
     cur = state.get("current")
     return {
         "available_note": (
@@ -179,7 +171,7 @@ def _parallel_notes(state: dict, t: dict, next_cmd: str) -> dict[str, str]:
     }
 
 
-def _waiting_notes(state: dict, parallel_path: str) -> dict[str, str]:
+def _waiting_notes(state: StateValue, parallel_path: str) -> dict[str, str]:
     """``blocked_report``: what waits for what; ``skipped_note``: dependencies on
     skipped achievements are not met, and the two ways out (spec §5)."""
     sk = state.get("skipped_waits", [])
@@ -195,10 +187,11 @@ def _waiting_notes(state: dict, parallel_path: str) -> dict[str, str]:
     }
 
 
-def _execution_placeholders(t: dict) -> dict[str, str]:
+def _execution_placeholders(t: Target) -> dict[str, str]:
     """The targeted achievement's executions: the one to create, the one to
     continue, every file with its status, and the SUBPLAN's planned ones."""
     groups = t.get("executions", [])
+    planned = t.get("planned")
     return {
         "execution_path": t.get("next_execution_path") or "",
         "execution_number": _mm(t.get("next_mm")),
@@ -211,13 +204,13 @@ def _execution_placeholders(t: dict) -> dict[str, str]:
                                               for f in g["files"])
             for g in groups) or "- (none)",
         "done_count": str(sum(1 for g in groups if g["complete"])),
-        "planned_count": str(len(t["planned"])) if t.get("planned") else "",
-        "planned_note": (f"\nThe SUBPLAN plans {len(t['planned'])} executions "
-                         f"({', '.join(_mm(m) for m in t['planned'])}).\n") if t.get("planned") else "",
+        "planned_count": str(len(planned)) if planned else "",
+        "planned_note": (f"\nThe SUBPLAN plans {len(planned)} executions "
+                         f"({', '.join(_mm(m) for m in planned)}).\n") if planned else "",
     }
 
 
-def _target_placeholders(t: dict) -> dict[str, str]:
+def _target_placeholders(t: Target) -> dict[str, str]:
     """The targeted achievement: its quoted PLAN section, the SUBPLAN's objective
     and approach (spec §6), its executions, the feedback files it may write, the
     FIX issues and its dependencies."""
@@ -244,10 +237,10 @@ def _target_placeholders(t: dict) -> dict[str, str]:
     }
 
 
-def context(state: dict) -> dict[str, str]:
+def context(state: StateValue) -> dict[str, str]:
     """The placeholder values for a state (all strings): the plan's, the notes on
     parallel and waiting work, and, when there is one, the targeted achievement's."""
-    t = state.get("target") or {}
+    t = state.get("target")
     next_cmd = _next_command(state, t)
     ctx = _plan_placeholders(state, next_cmd)
     ctx.update(_parallel_notes(state, t, next_cmd))
@@ -257,21 +250,22 @@ def context(state: dict) -> dict[str, str]:
     return ctx
 
 
-def render(state: dict, template: dict) -> str:
+def render(state: StateValue, template: TemplateValue) -> str:
     """The prompt text: warnings first, then the template filled from the state."""
     from string import Template  # only when a prompt renders: not on the import path of a build
 
     warns = list(state.get("warnings", []))
-    if template.get("warning"):
-        warns.append({"kind": "unreadable_file", "message": template["warning"], "path": template.get("path")})
+    problem = template.get("warning")
+    if problem:
+        warns.append({"kind": "unreadable_file", "message": problem, "path": template.get("path")})
     body = Template(template["text"]).safe_substitute(context(state))
     body = body.strip("\n") + "\n"
     return warnings_block(warns) + _explicit_note(state) + body
 
 
-def _explicit_note(state: dict) -> str:
+def _explicit_note(state: StateValue) -> str:
     """Said first, whatever the template: an explicit target is not the plan's next step."""
-    t = state.get("target") or {}
+    t = state.get("target")
     cur = state.get("current")
     if not state.get("explicit") or not t or (cur and cur["number"] == t["number"]):
         return ""

@@ -17,20 +17,25 @@ from .selection import SelectionError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Mapping, Optional, Sequence, Union
+    from typing import Any, Iterator, Optional, Protocol, Sequence, Union
 
     from promptgen.engine.explain import Decision
     from promptgen.engine.spec import JSON
 
-    from .values import PlanReport, PlanValue, StateValue
+    from .values import (ExecutionsValue, FeedbackValue, PlanReport, PlanValue, StateValue, SubplansValue,
+                         TemplateValue)
 
     PathArg = Union[str, "os.PathLike[str]"]
 
-#: The per-plan fields of the status document, in order.
-STATUS_FIELDS = ("feature", "plan_file", "plan_state", "current", "available", "achievements", "warnings")
+    class Values(Protocol):
+        """The values of a build by node key: a dict, or the engine's store-backed map."""
 
+        def __getitem__(self, key: str) -> JSON: ...
+        def __iter__(self) -> Iterator[str]: ...
+        def __contains__(self, key: object) -> bool: ...
+        def get(self, key: str, default: Any = None) -> Any: ...
 
-def plan_reports(values: Mapping[str, JSON]) -> list[PlanReport]:
+def plan_reports(values: Values) -> list[PlanReport]:
     """One report per plan, sorted by ``plan_file``.
 
     ``values`` holds every derived node's value after a build. Each report has
@@ -52,7 +57,7 @@ def plan_reports(values: Mapping[str, JSON]) -> list[PlanReport]:
     return reports
 
 
-def plan_report(values: Mapping[str, JSON], plan_file: str) -> PlanReport:
+def plan_report(values: Values, plan_file: str) -> PlanReport:
     """The report of one plan (as in :func:`plan_reports`), reading only its own values."""
     report = _report(values, plan_file)
     if report is None:
@@ -60,7 +65,7 @@ def plan_report(values: Mapping[str, JSON], plan_file: str) -> PlanReport:
     return report
 
 
-def _report(values: Mapping[str, JSON], pf: str) -> Optional[PlanReport]:
+def _report(values: Values, pf: str) -> Optional[PlanReport]:
     state: StateValue = values[keys.state(pf)]
     if not isinstance(state, dict):
         return None
@@ -86,11 +91,14 @@ def status_document(root: PathArg, reports: Sequence[PlanReport]) -> dict[str, A
     """The ``promptgen status --json`` object (docs/USER_GUIDE.md, "The status document")."""
     return {
         "workspace": os.path.abspath(os.fspath(root)),
-        "plans": [{k: r[k] for k in STATUS_FIELDS} for r in sorted(reports, key=lambda r: r["plan_file"])],
+        "plans": [{"feature": r["feature"], "plan_file": r["plan_file"], "plan_state": r["plan_state"],
+                   "current": r["current"], "available": r["available"], "achievements": r["achievements"],
+                   "warnings": r["warnings"]}
+                  for r in sorted(reports, key=lambda r: r["plan_file"])],
     }
 
 
-def _sibling_plans(values: Mapping[str, JSON], folder: str, plan_file: str) -> list[PlanValue]:
+def _sibling_plans(values: Values, folder: str, plan_file: str) -> list[PlanValue]:
     """``plan:`` values of the other plans directly in ``folder``."""
     prefix = keys.plan(folder + "/")
     return [values[k] for k in values
@@ -98,7 +106,7 @@ def _sibling_plans(values: Mapping[str, JSON], folder: str, plan_file: str) -> l
 
 
 # -- explicit achievement -------------------------------------------------------------------
-def prompt_for_achievement(values: Mapping[str, JSON], report: PlanReport, number: str) -> str:
+def prompt_for_achievement(values: Values, report: PlanReport, number: str) -> str:
     """The prompt for an explicitly targeted achievement (``--achievement N.M``).
 
     Computed from the stored node values with the same functions the ``state:``
@@ -117,19 +125,21 @@ def prompt_for_achievement(values: Mapping[str, JSON], report: PlanReport, numbe
     if wanted not in declared:
         raise SelectionError(f"Achievement {number} is not declared in {pf}; declared:", declared)
     folder = plan["folder"]
+    no_subplans: SubplansValue = {"files": [], "warnings": []}
+    no_executions: ExecutionsValue = {"files": [], "warnings": []}
+    no_feedback: FeedbackValue = {"dir": layout.feedbacks_dir(folder), "approved": [], "fix": {}, "resolution": [],
+                                  "skipped": [], "warnings": []}
     analysis = sm.analyze(
         plan,
-        values.get(keys.subplans(pf)) or {"files": [], "warnings": []},
-        values.get(keys.executions(pf)) or {"files": [], "warnings": []},
-        values.get(keys.feedback(folder)) or {"dir": layout.feedbacks_dir(folder), "approved": [], "fix": {},
-                                              "resolution": [], "skipped": [], "warnings": []},
+        values.get(keys.subplans(pf)) or no_subplans,
+        values.get(keys.executions(pf)) or no_executions,
+        values.get(keys.feedback(folder)) or no_feedback,
         values.get(keys.parallel(folder)),
         siblings=_sibling_plans(values, folder, pf),
     )
     state = sm.state_value(analysis, target=wanted)
-    template = values.get(keys.template(state["template"]))
-    if not isinstance(template, dict):
-        template = prompts.template_value(state["template"], "", {"error": "missing"})
+    stored: Optional[TemplateValue] = values.get(keys.template(state["template"]))
+    template = stored if stored is not None else prompts.template_value(state["template"], "", {"error": "missing"})
     return prompts.render(state, template)
 
 

@@ -18,9 +18,11 @@ import os
 # annotations`, which imports the __future__ module (~0.25 ms, 2% of a no-op).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional, Sequence
+    from typing import Optional, Sequence, TypeVar
 
-    Plan = dict[str, Any]
+    from .values import Named
+
+    Plan = TypeVar("Plan", bound=Named)  # a plan report or an index entry: what is given is returned
 
 
 class SelectionError(Exception):

@@ -30,23 +30,29 @@ from .states import (  # noqa: F401  (re-exported: the state machine's vocabular
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional, Sequence
+    from typing import Any, Optional, Sequence, TypeVar
+
+    from .values import (Analysis, Dependency, ExecutionEntry, ExecutionGroup, ExecutionsValue, Facts,
+                         FeedbackSignals, FeedbackValue, FixInfo, Hours, ParallelValue, PlanStats, PlanValue,
+                         SkippedWait, StateValue, SubplanEntry, SubplansValue, Target, Wait, Warning)
+
+    F = TypeVar("F", SubplanEntry, ExecutionEntry)
 
 _WHERE_RANK = {"canonical": 0, "flat": 1, "archive": 2}
 
 
 # -- per achievement ------------------------------------------------------------
-def _sort_files(files: list[dict]) -> list[dict]:
+def _sort_files(files: list[F]) -> list[F]:
     return sorted(files, key=lambda f: (_WHERE_RANK.get(f["where"], 3), f.get("archived", False),
                                         f.get("suffix", ""), f["path"]))
 
 
-def _group_executions(files: list[dict]) -> list[dict]:
+def _group_executions(files: list[ExecutionEntry]) -> list[ExecutionGroup]:
     """Executions by number; one counts as complete only if all its files are."""
-    by_mm: dict[int, list[dict]] = {}
+    by_mm: dict[int, list[ExecutionEntry]] = {}
     for f in files:
         by_mm.setdefault(f["mm"], []).append(f)
-    out = []
+    out: list[ExecutionGroup] = []
     for mm in sorted(by_mm):
         fs = _sort_files(by_mm[mm])
         out.append({
@@ -58,7 +64,7 @@ def _group_executions(files: list[dict]) -> list[dict]:
 
 
 def achievement_state(approved: bool, skipped: bool, fix: bool, resolution: bool,
-                      subplan: Optional[dict], executions: list[dict]) -> str:
+                      subplan: Optional[SubplanEntry], executions: list[ExecutionGroup]) -> str:
     """The state of one achievement: the first rule of spec §4 that holds.
 
     ``subplan`` is the preferred SUBPLAN file (``complete``, ``planned``) or
@@ -86,36 +92,35 @@ def achievement_state(approved: bool, skipped: bool, fix: bool, resolution: bool
     return ALL_EXECUTED
 
 
-def _hours_of(subplan: Optional[dict], exec_files: list[dict]) -> dict:
+def _hours_of(subplan: Optional[SubplanEntry], exec_files: list[ExecutionEntry]) -> Hours:
     """Hours of one achievement: executions' actual time (first stated file per
     execution) else the SUBPLAN's; the SUBPLAN's estimate else the executions'."""
     actual: Optional[float] = None
     seen: set[int] = set()
     for f in _sort_files(exec_files):
-        h = f.get("hours") or {}
-        if f["mm"] not in seen and h.get("actual") is not None:
+        stated = f["hours"]["actual"]
+        if f["mm"] not in seen and stated is not None:
             seen.add(f["mm"])
-            actual = (actual or 0.0) + h["actual"]
-    sub_h = (subplan or {}).get("hours") or {}
-    if actual is None:
-        actual = sub_h.get("actual")
-    estimated = sub_h.get("estimated")
+            actual = (actual or 0.0) + stated
+    if actual is None and subplan is not None:
+        actual = subplan["hours"]["actual"]
+    estimated = subplan["hours"]["estimated"] if subplan is not None else None
     if estimated is None:
         lo = hi = 0.0
         found: set[int] = set()
         for f in _sort_files(exec_files):
-            h = f.get("hours") or {}
-            if f["mm"] not in found and h.get("estimated"):
+            range_ = f["hours"]["estimated"]
+            if f["mm"] not in found and range_:
                 found.add(f["mm"])
-                lo += h["estimated"][0]
-                hi += h["estimated"][1]
+                lo += range_[0]
+                hi += range_[1]
         estimated = [lo, hi] if found else None
     return {"actual": actual, "estimated": estimated}
 
 
 # -- inventory: files → achievements -------------------------------------------
 def _resolve(index: num.TokenIndex, tok: str, path: str, orphan_kind: str, what: str,
-             warns: list[dict]) -> Optional[str]:
+             warns: list[Warning]) -> Optional[str]:
     number, candidates = index.lookup(tok)
     if number is not None:
         return number
@@ -136,12 +141,12 @@ def _resolve(index: num.TokenIndex, tok: str, path: str, orphan_kind: str, what:
     return None
 
 
-def _input_warnings(plan: dict, index: num.TokenIndex, subplans: dict, executions: dict,
-                    feedback: dict) -> list[dict]:
+def _input_warnings(plan: PlanValue, index: num.TokenIndex, subplans: SubplansValue, executions: ExecutionsValue,
+                    feedback: FeedbackValue) -> list[Warning]:
     """The warnings a plan starts with: the PLAN's own (duplicates, unreadable),
     then two declared numbers that share a file token (spec §2: such a token is
     never guessed), then those of the SUBPLAN, EXECUTION_TASK and feedback inputs."""
-    warns: list[dict] = list(plan.get("warnings", []))
+    warns: list[Warning] = list(plan.get("warnings", []))
     for tok, ns in sorted(index.ambiguous_tokens().items()):
         warns.append(warning(
             "ambiguous_token",
@@ -155,11 +160,11 @@ def _input_warnings(plan: dict, index: num.TokenIndex, subplans: dict, execution
     return warns
 
 
-def _files_by_achievement(index: num.TokenIndex, files: list[dict], orphan_kind: str, what: str,
-                          warns: list[dict]) -> dict[str, list[dict]]:
+def _files_by_achievement(index: num.TokenIndex, files: list[F], orphan_kind: str, what: str,
+                          warns: list[Warning]) -> dict[str, list[F]]:
     """SUBPLAN or EXECUTION_TASK files grouped by the achievement their token names
     (spec §3); a file whose token names none, or two, is reported and not counted."""
-    by: dict[str, list[dict]] = {}
+    by: dict[str, list[F]] = {}
     for f in files:
         n = _resolve(index, f["token"], f["path"], orphan_kind, what, warns)
         if n:
@@ -168,7 +173,7 @@ def _files_by_achievement(index: num.TokenIndex, files: list[dict], orphan_kind:
 
 
 def _resolve_feedback(index: num.TokenIndex, tok: str, path: str, sibling_tokens: set[str],
-                      warns: list[dict]) -> Optional[str]:
+                      warns: list[Warning]) -> Optional[str]:
     """The achievement a feedback file is about. Feedback names carry no feature,
     so a token that another plan of the folder declares belongs to that plan: it
     is silently not ours, rather than an orphan (RULES_DECIDED 4)."""
@@ -178,8 +183,8 @@ def _resolve_feedback(index: num.TokenIndex, tok: str, path: str, sibling_tokens
     return _resolve(index, tok, path, "orphan_feedback", "feedback file", warns)
 
 
-def _feedback_by_achievement(index: num.TokenIndex, feedback: dict, folder: str, siblings: Sequence[dict],
-                             warns: list[dict]) -> dict:
+def _feedback_by_achievement(index: num.TokenIndex, feedback: FeedbackValue, folder: str,
+                             siblings: Sequence[PlanValue], warns: list[Warning]) -> FeedbackSignals:
     """The feedback signals of spec §4 by achievement number: ``approved``,
     ``fix`` (number → FIX file info), ``resolution`` and ``skipped``."""
     sibling_tokens = {num.token(a["number"]) for p in siblings if isinstance(p, dict)
@@ -196,7 +201,7 @@ def _feedback_by_achievement(index: num.TokenIndex, feedback: dict, folder: str,
         return out
 
     approved = numbers(feedback.get("approved", []), fb_dir, "APPROVED_{}.md")
-    fixes = {}
+    fixes: dict[str, FixInfo] = {}
     for tok, info in sorted(feedback.get("fix", {}).items()):
         n = _resolve_feedback(index, tok, info["path"], sibling_tokens, warns)
         if n:
@@ -206,7 +211,8 @@ def _feedback_by_achievement(index: num.TokenIndex, feedback: dict, folder: str,
     return {"approved": approved, "fix": fixes, "resolution": resolutions, "skipped": skipped}
 
 
-def _achievement_facts(n: str, sub_files: list[dict], exe_files: list[dict], fb: dict) -> dict:
+def _achievement_facts(n: str, sub_files: list[SubplanEntry], exe_files: list[ExecutionEntry],
+                       fb: FeedbackSignals) -> Facts:
     """What the files say about achievement ``n``: its state (spec §4), the
     preferred SUBPLAN (RULES_DECIDED 5) and every copy, its grouped executions,
     its FIX file, and its hours."""
@@ -221,20 +227,22 @@ def _achievement_facts(n: str, sub_files: list[dict], exe_files: list[dict], fb:
 
 
 # -- the plan: dependencies, current and available, waits ------------------------
-def _dependencies(parallel: Optional[dict], declared: list[str], warns: list[dict]) -> dict:
+def _dependencies(parallel: Optional[ParallelValue], declared: list[str],
+                  warns: list[Warning]) -> tuple[bool, dict[str, list[str]], Optional[str]]:
     """The folder's parallel.json validated against this plan's declared numbers
     (RULES_DECIDED 17): an unreadable file is reported and counts as absent.
-    Returns :func:`validate_parallel`'s ``valid`` and ``deps``, and ``path``."""
-    par_path = parallel.get("path") if parallel else None
+    Returns :func:`validate_parallel`'s ``valid`` and ``deps``, and the file's path."""
+    par_path = parallel["path"] if parallel else None
     parsed = None
     if parallel:
-        if parallel.get("error"):
-            warns.append(unreadable(par_path, parallel["error"]))
+        error = parallel["error"]
+        if error:
+            warns.append(unreadable(par_path, error))
         else:
-            parsed = parallel.get("parsed")
+            parsed = parallel["parsed"]
     pv = validate_parallel(parsed, declared, par_path)
     warns.extend(pv["warnings"])
-    return {"valid": pv["valid"], "deps": pv["deps"], "path": par_path}
+    return pv["valid"], pv["deps"], par_path
 
 
 def _plan_state(declared: list[str], states: dict[str, str], deps: dict[str, list[str]],
@@ -259,24 +267,24 @@ def _plan_state(declared: list[str], states: dict[str, str], deps: dict[str, lis
 
 
 def _waits(declared: list[str], states: dict[str, str],
-           deps: dict[str, list[str]]) -> tuple[list[dict], list[dict]]:
+           deps: dict[str, list[str]]) -> tuple[list[Wait], list[SkippedWait]]:
     """What each unfinished achievement waits for (the blocked report), and which
     of those waits are on skipped achievements: skipped is not approved, and the
     prompt names the two ways out (spec §5)."""
-    waits = []
+    waits: list[Wait] = []
     for n in declared:
         if states[n] in DONE:
             continue
-        unmet = [{"number": d, "state": states[d]} for d in deps.get(n, []) if states[d] != APPROVED]
+        unmet: list[Dependency] = [{"number": d, "state": states[d]} for d in deps.get(n, []) if states[d] != APPROVED]
         if unmet:
             waits.append({"number": n, "waits_for": unmet})
-    skipped_waits = [{"number": w["number"], "skipped": [u["number"] for u in w["waits_for"] if u["state"] == SKIPPED]}
+    skipped_waits: list[SkippedWait] = [{"number": w["number"], "skipped": [u["number"] for u in w["waits_for"] if u["state"] == SKIPPED]}
                      for w in waits if any(u["state"] == SKIPPED for u in w["waits_for"])]
     return waits, skipped_waits
 
 
-def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parallel: Optional[dict],
-            siblings: Sequence[dict] = ()) -> dict:
+def analyze(plan: PlanValue, subplans: SubplansValue, executions: ExecutionsValue, feedback: FeedbackValue,
+            parallel: Optional[ParallelValue], siblings: Sequence[PlanValue] = ()) -> Analysis:
     """Everything the state machine concludes about one plan.
 
     Inputs are the values of the ``plan:``, ``subplans:``, ``executions:``,
@@ -295,10 +303,10 @@ def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parall
                                    warns)
     fb = _feedback_by_achievement(index, feedback, folder, siblings, warns)
     facts = {n: _achievement_facts(n, sub_by.get(n, []), exe_by.get(n, []), fb) for n in declared}
-    par = _dependencies(parallel, declared, warns)
+    parallel_valid, deps, parallel_path = _dependencies(parallel, declared, warns)
     states = {n: facts[n]["state"] for n in declared}
-    plan_state, current, available = _plan_state(declared, states, par["deps"], par["valid"])
-    waits, skipped_waits = _waits(declared, states, par["deps"])
+    plan_state, current, available = _plan_state(declared, states, deps, parallel_valid)
+    waits, skipped_waits = _waits(declared, states, deps)
     warns.extend(_handoff_warnings(plan, declared, states, current, available, plan_state, folder))
 
     return {
@@ -309,9 +317,9 @@ def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parall
         "titles": {a["number"]: a["title"] for a in plan["achievements"]},
         "sections": plan.get("sections", {}),
         "facts": facts,
-        "deps": par["deps"],
-        "parallel_valid": par["valid"],
-        "parallel_path": par["path"],
+        "deps": deps,
+        "parallel_valid": parallel_valid,
+        "parallel_path": parallel_path,
         "plan_state": plan_state,
         "current": current,
         "available": available,
@@ -323,8 +331,8 @@ def analyze(plan: dict, subplans: dict, executions: dict, feedback: dict, parall
     }
 
 
-def _handoff_warnings(plan: dict, declared: list[str], states: dict[str, str], current: Optional[str],
-                      available: list[str], plan_state: str, folder: str) -> list[dict]:
+def _handoff_warnings(plan: PlanValue, declared: list[str], states: dict[str, str], current: Optional[str],
+                      available: list[str], plan_state: str, folder: str) -> list[Warning]:
     hint = plan.get("hint")
     if not hint:
         return []
@@ -361,7 +369,7 @@ def _handoff_warnings(plan: dict, declared: list[str], states: dict[str, str], c
 
 
 # -- what a prompt needs ---------------------------------------------------------
-def detail(analysis: dict, number: str) -> dict:
+def detail(analysis: Analysis, number: str) -> Target:
     """Everything a prompt for achievement ``number`` needs (and nothing else)."""
     folder = analysis["folder"]
     feature = analysis["feature"]
@@ -384,7 +392,7 @@ def detail(analysis: dict, number: str) -> dict:
     else:
         missing = sorted(set(planned or []) - have)
         next_mm = missing[0] if missing else max(have) + 1
-    d = {
+    d: Target = {
         "number": number,
         "token": tok,
         "title": analysis["titles"].get(number, ""),
@@ -416,7 +424,7 @@ def detail(analysis: dict, number: str) -> dict:
     return d
 
 
-def plan_statistics(analysis: dict) -> dict:
+def plan_statistics(analysis: Analysis) -> PlanStats:
     """Plan-complete statistics: counts, and hours where the files state them."""
     facts = analysis["facts"]
     states = [facts[n]["state"] for n in analysis["declared"]]
@@ -448,7 +456,7 @@ def plan_statistics(analysis: dict) -> dict:
     }
 
 
-def state_value(analysis: dict, target: Optional[str] = None) -> dict:
+def state_value(analysis: Analysis, target: Optional[str] = None) -> StateValue:
     """The value of ``state:<plan_file>`` (or, with ``target``, the same for an
     explicitly targeted achievement)."""
     number = target if target is not None else analysis["current"]

@@ -178,6 +178,14 @@ class ParallelValue(TypedDict):
     error: Optional[str]
 
 
+class ParallelCheck(TypedDict):
+    """``parallel.validate_parallel``: dependencies checked against a plan's declared numbers."""
+
+    valid: bool
+    deps: dict[str, list[str]]  # number → the numbers it depends on
+    warnings: list[Warning]
+
+
 # -- state: ----------------------------------------------------------------------------
 class Current(TypedDict):
     number: str
@@ -249,6 +257,51 @@ class Target(TypedDict):
     fix: Optional[FixInfo]
 
 
+class FeedbackSignals(TypedDict):
+    """The feedback files of spec §4 resolved to this plan's achievement numbers."""
+
+    approved: set[str]
+    fix: dict[str, FixInfo]
+    resolution: set[str]
+    skipped: set[str]
+
+
+class Facts(TypedDict):
+    """What the files say about one achievement (``state_machine.analyze``)."""
+
+    state: str
+    subplan: Optional[SubplanEntry]  # the preferred copy
+    subplans: list[SubplanEntry]
+    executions: list[ExecutionGroup]
+    fix: Optional[FixInfo]
+    resolution: bool
+    hours: Hours
+
+
+class Analysis(TypedDict):
+    """Everything the state machine concludes about one plan; ``state_value``
+    selects from it what a prompt needs."""
+
+    feature: str
+    plan_file: str
+    folder: str
+    declared: list[str]  # in plan order
+    titles: dict[str, str]
+    sections: dict[str, str]
+    facts: dict[str, Facts]
+    deps: dict[str, list[str]]
+    parallel_valid: bool
+    parallel_path: Optional[str]
+    plan_state: str
+    current: Optional[str]
+    available: list[str]
+    waits: list[Wait]
+    skipped_waits: list[SkippedWait]
+    hint: Optional[Hint]
+    plan_error: Optional[str]
+    warnings: list[Warning]
+
+
 class PlanStats(TypedDict):
     achievements: int
     approved: int
@@ -315,6 +368,14 @@ class PlanReport(TypedDict):
     folder_name: str
     prompt: str
     exit_code: int
+
+
+class Named(TypedDict):
+    """What selecting a plan by ``@NAME`` or path needs (reports and index entries have it)."""
+
+    feature: str
+    folder_name: str
+    plan_file: str
 
 
 class PlanEntry(TypedDict):

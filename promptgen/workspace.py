@@ -201,7 +201,7 @@ def code_paths() -> list[str]:
     import promptgen.nodes
 
     folders = [p for pkg in (promptgen, promptgen.engine, promptgen.nodes, promptgen.cli) for p in pkg.__path__]
-    paths = []
+    paths: list[str] = []
     for folder in folders:
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = [d for d in dirnames if d != "__pycache__"]
@@ -377,7 +377,7 @@ def plan_entry(report: PlanReport) -> PlanEntry:
         "folder_name": report["folder_name"],
         "plan_file": report["plan_file"],
         "plan_state": report["plan_state"],
-        "state": (report.get("current") or {}).get("state"),
+        "state": report["current"]["state"] if report["current"] else None,
         "exit_code": report["exit_code"],
         "warnings": [format_warning(w) for w in report["warnings"]],
     }
@@ -404,7 +404,8 @@ def make_payload(result: BuildResult, plans: list[PlanEntry],
 
 def format_warning(w: Warning) -> str:
     """A warning as one printed line: ``warning (kind): message [path]``."""
-    where = f" [{w['path']}]" if w.get("path") and w["path"] not in w["message"] else ""
+    path = w.get("path")
+    where = f" [{path}]" if path and path not in w["message"] else ""
     return f"warning ({w['kind']}): {w['message']}{where}"
 
 

@@ -13,7 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from promptgen.engine.spec import JSON
 
-    from ..values import ExecutionParse, ExecutionsValue
+    from ..values import ExecutionEntry, ExecutionFile, ExecutionParse, ExecutionsValue, Warning
 
 
 def compute_execution(param: JSON, values: list[JSON]) -> ExecutionParse:
@@ -25,11 +25,12 @@ def compute_execution(param: JSON, values: list[JSON]) -> ExecutionParse:
 
 
 def compute_executions(param: JSON, values: list[JSON]) -> ExecutionsValue:
-    found, warns = [], []
-    for meta, parsed in zip(param["files"], values):
-        f = dict(meta)
+    found: list[ExecutionEntry] = []
+    warns: list[Warning] = []
+    metas: list[ExecutionFile] = param["files"]
+    parses: list[ExecutionParse] = values
+    for meta, parsed in zip(metas, parses):
         if parsed["error"]:
             warns.append(unreadable(meta["path"], parsed["error"]))
-        f.update(complete=parsed["complete"], hours=parsed["hours"], error=parsed["error"])
-        found.append(f)
+        found.append({**meta, "complete": parsed["complete"], "hours": parsed["hours"], "error": parsed["error"]})
     return {"files": found, "warnings": warns}

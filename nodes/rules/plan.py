@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 
 
 def compute_plan(param: JSON, values: list[JSON]) -> PlanValue:
-    base = {"plan_file": param["plan_file"], "feature": param["feature"], "folder": param["folder"]}
+    plan_file, feature, folder = param["plan_file"], param["feature"], param["folder"]
     text = files.text(values[0])
     if text is None:
         err = files.error(values[0])
-        return {**base, "error": err, "achievements": [], "sections": {}, "source": "none", "hint": None,
-                "warnings": [unreadable(param["plan_file"], err)]}
-    return {**base, "error": None, **parse_plan(text, param["plan_file"])}
+        return {"plan_file": plan_file, "feature": feature, "folder": folder, "error": err, "achievements": [],
+                "sections": {}, "source": "none", "hint": None, "warnings": [unreadable(plan_file, err)]}
+    return {"plan_file": plan_file, "feature": feature, "folder": folder, "error": None,
+            **parse_plan(text, plan_file)}

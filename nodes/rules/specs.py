@@ -86,7 +86,8 @@ def route(plan_file: str) -> NodeSpec:
 def feedback(folder: str, fix_files: list[str]) -> NodeSpec:
     """Approvals, fixes, resolutions and skips of a plan folder: the listings
     of execution/feedbacks/ and execution/, and the text of every FIX file."""
-    inputs = (keys.dir_source(layout.feedbacks_dir(folder)), keys.dir_source(layout.execution_dir(folder)))
+    inputs: tuple[str, ...] = (keys.dir_source(layout.feedbacks_dir(folder)),
+                               keys.dir_source(layout.execution_dir(folder)))
     inputs += tuple(keys.file_source(p) for p in fix_files)
     return NodeSpec(keys.feedback(folder), keys.FEEDBACK, inputs, {"folder": folder, "fixes": fix_files})
 

@@ -18,7 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from promptgen.engine.spec import JSON
 
-    from ..values import SubplanParse, SubplansValue
+    from ..values import SubplanEntry, SubplanFile, SubplanParse, SubplansValue, Warning
 
 
 def compute_subplan(param: JSON, values: list[JSON]) -> SubplanParse:
@@ -35,16 +35,18 @@ def compute_subplan(param: JSON, values: list[JSON]) -> SubplanParse:
 
 def compute_subplans(param: JSON, values: list[JSON]) -> SubplansValue:
     """Each SUBPLAN file of the plan with its parse (its own token's planned executions)."""
-    found, warns = [], []
+    found: list[SubplanEntry] = []
+    warns: list[Warning] = []
     for folder in param.get("unreadable", ()):  # a folder that cannot be listed is not an empty one
         warns.append(unreadable(folder, "unreadable"))
-    for meta, parsed in zip(param["files"], values):
-        f = dict(meta)
+    metas: list[SubplanFile] = param["files"]
+    parses: list[SubplanParse] = values
+    for meta, parsed in zip(metas, parses):
         if parsed["error"]:
             warns.append(unreadable(meta["path"], parsed["error"]))
         planned = parsed["planned"]
-        f.update(complete=parsed["complete"], planned=None if planned is None else planned.get(meta["token"]),
-                 objective=parsed["objective"], approach=parsed["approach"], hours=parsed["hours"],
-                 error=parsed["error"])
-        found.append(f)
+        found.append({**meta, "complete": parsed["complete"],
+                      "planned": None if planned is None else planned.get(meta["token"]),
+                      "objective": parsed["objective"], "approach": parsed["approach"], "hours": parsed["hours"],
+                      "error": parsed["error"]})
     return {"files": found, "warnings": warns}

@@ -65,9 +65,9 @@ def test_files_by_achievement_reports_ambiguous_and_orphan_tokens() -> None:
 def test_dependencies_unreadable_parallel_json_counts_as_absent() -> None:
     warns: list[dict] = []
     par = sm._dependencies({"path": "D/parallel.json", "parsed": None, "error": "not UTF-8"}, ["0.1"], warns)
-    assert par == {"valid": False, "deps": {}, "path": "D/parallel.json"}
+    assert par == (False, {}, "D/parallel.json")  # (valid, deps, path)
     assert [w["kind"] for w in warns] == ["unreadable_file"]
-    assert sm._dependencies(None, ["0.1"], []) == {"valid": False, "deps": {}, "path": None}
+    assert sm._dependencies(None, ["0.1"], []) == (False, {}, None)
 
 
 # -- parse_plan (spec §2, RULES_DECIDED 7 and 8) -------------------------------------------
