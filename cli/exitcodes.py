@@ -12,7 +12,8 @@ LOCK_BUSY = 75
 
 EPILOG = """exit codes:
   0   ok
-  1   workspace problem for the target (e.g. its PLAN declares no achievements)
+  1   workspace problem for the target (e.g. its PLAN declares no achievements;
+      for check: a warning of a failing kind)
   2   usage error (unknown option, unknown or ambiguous plan, no workspace found)
   3   internal error in promptgen (please report it; PROMPTGEN_DEBUG=1 shows a traceback)
   75  another promptgen holds the build lock (with --no-wait, and for clean)"""

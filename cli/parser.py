@@ -96,6 +96,17 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="exit with code 75 instead of waiting for another build")
     _common(p)
 
+    p = _sub(subs, "check", "lint the workspace for CI and pre-commit: exit 1 if a plan has warnings "
+             "(handoff mismatches, orphan files, …), each printed with its file and its remedy",
+             "promptgen check --fail-on handoff_mismatch,orphan_feedback --json", "check")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (ok, fail_on, warnings)")
+    p.add_argument("--fail-on", action="append", default=[], metavar="KINDS",
+                   help="comma-separated warning kinds that fail the check (default: all; 'none' only reports); "
+                        "the kinds: duplicate_achievement, ambiguous_token, orphan_subplan, orphan_execution, "
+                        "orphan_feedback, handoff_mismatch, parallel_invalid, unreadable_file")
+    p.add_argument("--no-wait", action="store_true", help="exit with code 75 instead of waiting for another build")
+    _common(p)
+
     p = _sub(subs, "graph", "explain the last build (why each node ran or was reused) or export the graph",
              "promptgen graph --explain --dry-run", "graph")
     p.add_argument("node", nargs="?", metavar="NODE", help="only this node (a key such as prompt:work-space/…, "

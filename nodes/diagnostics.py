@@ -25,6 +25,22 @@ KINDS = (
     "unreadable_file",
 )
 
+#: How to make each kind of warning go away (``promptgen check`` prints it; docs/USER_GUIDE.md §7).
+REMEDIES = {
+    "duplicate_achievement": "remove or renumber the second definition; the first is kept",
+    "ambiguous_token": "renumber one of the two achievements; files with that token count for neither",
+    "orphan_subplan": "rename the file to a declared achievement's token, declare the achievement, "
+                      "or move the file out of the plan folder",
+    "orphan_execution": "rename the file to a declared achievement's token, declare the achievement, "
+                        "or move the file out of the plan folder",
+    "orphan_feedback": "rename the file to a declared achievement's token, declare the achievement, "
+                       "or move the file out of the plan folder",
+    "handoff_mismatch": "update the PLAN's Current Status & Handoff section, or create the approval files "
+                        "the message names",
+    "parallel_invalid": "fix the dependency file; until then the plan uses plain plan order",
+    "unreadable_file": "fix or remove the file (save it as UTF-8 text); it is ignored meanwhile",
+}
+
 _FILE_ERROR_TEXT = {
     "missing": "vanished while being read",
     "not_a_file": "is not a regular file",

@@ -378,6 +378,17 @@ class Named(TypedDict):
     plan_file: str
 
 
+class PlanWarning(TypedDict):
+    """A warning with the plan it belongs to and how to resolve it (``promptgen check``)."""
+
+    plan_file: str
+    feature: str
+    kind: str
+    message: str
+    path: Optional[str]
+    remedy: str
+
+
 class PlanEntry(TypedDict):
     """A plan in the index the no-op fast path answers from (warnings as printed)."""
 

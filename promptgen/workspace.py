@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from promptgen.engine.fastpath import Observation
     from promptgen.engine.store import Store
     from promptgen.nodes.config import WorkspaceConfig
-    from promptgen.nodes.values import PlanEntry, PlanReport, Warning
+    from promptgen.nodes.values import PlanEntry, PlanReport, PlanWarning, Warning
 
 
 class WorkspaceError(Exception):
@@ -151,12 +151,11 @@ class Workspace:
         finally:
             built.outcome.close()
 
-    def warnings(self, **build_kw: Any) -> list[dict[str, Any]]:
-        """Every plan's warnings: ``{"plan_file", "feature", "kind", "message", "path"}``."""
+    def warnings(self, **build_kw: Any) -> list[PlanWarning]:
+        """Every plan's warnings, with the plan and the remedy (see :meth:`Built.warnings`)."""
         built = self.build_observed(**build_kw)
         try:
-            return [{"plan_file": r["plan_file"], "feature": r["feature"], **w}
-                    for r in built.reports for w in r["warnings"]]
+            return built.warnings()
         finally:
             built.outcome.close()
 
@@ -249,6 +248,15 @@ class Built:
 
             return plan_report(self.result.values, plan_file)
         return next(r for r in self._reports if r["plan_file"] == plan_file)
+
+    def warnings(self) -> list[PlanWarning]:
+        """Every plan's warnings in plan order: ``plan_file``, ``feature``, ``kind``,
+        ``message``, ``path`` and ``remedy`` (how to make it go away)."""
+        from promptgen.nodes.diagnostics import REMEDIES
+
+        return [{"plan_file": r["plan_file"], "feature": r["feature"], "kind": w["kind"], "message": w["message"],
+                 "path": w["path"], "remedy": REMEDIES.get(w["kind"], "")}
+                for r in self.reports for w in r["warnings"]]
 
     def select(self, selector: str, cwd: Optional[str] = None) -> PlanEntry:
         """The plan ``selector`` names (``@NAME`` or a PLAN file path); ``SelectionError`` if none or several."""

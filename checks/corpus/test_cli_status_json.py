@@ -85,3 +85,18 @@ def test_every_plan_has_a_usable_prompt(run) -> None:
             # the exact next command: the plan's own next step, or the workspace once it is done
             wanted = "promptgen status" if plan["plan_state"] == "plan_complete" else "promptgen next @"
             assert wanted in proc.stdout, plan["plan_file"]
+
+
+def test_check_fails_on_the_corpus_handoff_mismatches(run) -> None:
+    """The corpus has handoff sections that disagree with its files: `check` says so."""
+    proc = run("check", "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is False
+    status = json.loads(run("status", "--json").stdout)
+    expected = [(p["plan_file"], w["kind"], w["message"]) for p in status["plans"] for w in p["warnings"]]
+    assert [(w["plan_file"], w["kind"], w["message"]) for w in doc["warnings"]] == expected
+    assert "handoff_mismatch" in {w["kind"] for w in doc["warnings"]}
+    assert all(w["remedy"] and w["fails"] for w in doc["warnings"])
+    plain = run("check")
+    assert plain.returncode == 1 and plain.stdout.splitlines()[-1].startswith("promptgen check: 23 plans, ")

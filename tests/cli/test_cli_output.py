@@ -15,7 +15,7 @@ import pytest
 
 from cli_testlib import ANSI, DEMO_PLAN, base_env, run
 
-VERBS = ["build", "next", "status", "graph", "stats", "metrics", "watch", "clean"]
+VERBS = ["build", "next", "status", "check", "graph", "stats", "metrics", "watch", "clean"]
 
 
 # ---------------------------------------------------------------------------
