@@ -16,10 +16,7 @@ import time
 
 from promptgen.locate import find_root, snapshot_key, store_dir
 
-# typing imports re (~10 ms): this module is on the no-op path, so types are
-# for checkers only.
-# On the no-op path: annotations are strings rather than `from __future__ import
-# annotations`, which imports the __future__ module (~0.25 ms, 2% of a no-op).
+# on the no-op path: see "Import cost" in promptgen/__init__.py
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
@@ -73,7 +70,7 @@ def plain_namespace(argv: "list[str]", observed: "Optional[Observation]" = None)
     """For a plain ``build``/``next``, the namespace argparse would produce, else None.
 
     When the snapshot cannot answer, the plain forms still skip building the
-    argparse parser (~10 ms for nine sub-parsers): the edit path is budgeted too.
+    argparse parser (one sub-parser per verb): the edit path is budgeted too.
     """
     parsed = _parse(argv)
     if parsed is None:

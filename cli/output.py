@@ -11,7 +11,7 @@ import os
 import sys
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs ~10 ms; every command imports this module
+if TYPE_CHECKING:
     from typing import Any, TextIO
 
 

@@ -17,7 +17,7 @@ changes nothing costs about as much as starting Python."""
 
 
 class _Version(argparse.Action):
-    """--version, reading the installed metadata only when asked (importlib.metadata costs ~30 ms)."""
+    """--version, reading the installed metadata only when asked (importlib.metadata is slow to import)."""
 
     def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[override]
         from importlib.metadata import PackageNotFoundError, version

@@ -8,7 +8,7 @@ from .. import exitcodes
 from ..workspace import build_for, build_json, summary_line
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+if TYPE_CHECKING:
     import argparse
 
 

@@ -17,7 +17,7 @@ from .. import exitcodes
 from ..workspace import UsageError, build_for
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+if TYPE_CHECKING:
     import argparse
 
     from promptgen.nodes.values import PlanWarning

@@ -19,7 +19,7 @@ from ..output import error, info
 from ..workspace import locate
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+if TYPE_CHECKING:
     import argparse
 
 OWNED = (DB_NAME, DB_NAME + "-journal", DB_NAME + "-wal", DB_NAME + "-shm", SNAPSHOT, BLOBS, JOURNAL, LOCK_NAME)

@@ -10,7 +10,7 @@ from ..storeview import open_store
 from ..workspace import UsageError, locate
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+if TYPE_CHECKING:
     import argparse
 
 

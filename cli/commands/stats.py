@@ -8,7 +8,7 @@ import sys
 from promptgen.stats import performance_stats
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+if TYPE_CHECKING:
     import argparse
 
 

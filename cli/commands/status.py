@@ -12,7 +12,7 @@ from ..output import console
 from ..workspace import build_for
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # argparse imports shutil and gettext: not on the build path
+if TYPE_CHECKING:
     import argparse
 
 
