@@ -34,7 +34,7 @@ def list_files(root: Path) -> list[Path]:
     return out
 
 
-#: Folders whose PLAN_*.md files are not plans (WORKSPACE.md section 1).
+#: Folders whose PLAN_*.md files are not plans (docs/USER_GUIDE.md §3, "Discovery: which PLAN files are plans").
 _NOT_PLAN_DIRS = {"documentation", "archive", "subplans", "execution", "feedbacks"}
 
 

@@ -5,7 +5,8 @@ It lets the harness be tested end to end without the real CLI: ``build [--json]`
 all with ``--workspace PATH``, over a tiny
 per-plan graph (plan, subplans, executions, feedback → state → prompt) with a stat-then-hash
 check of every file and early cutoff, kept in ``<workspace>/.promptgen/fake.json``. Its state
-machine is a sketch of the spec's, good enough to change state when a SUBPLAN's Status flips.
+machine is a sketch of the real one (docs/USER_GUIDE.md §6, "States"), good enough to change state when a
+SUBPLAN's Status flips.
 There is no ``stats`` command (the harness must fall back).
 
 Test switches (environment): ``FAKE_PROMPTGEN_FAIL=<command>`` makes that command fail;

@@ -1,11 +1,13 @@
 """Deterministic generator of a realistic methodology workspace of N files.
 
-The tree follows ../shared/spec/WORKSPACE.md: ``work-space/plans/[parking/]<F>/PLAN_<F>.md``
+The tree follows the workspace format of docs/USER_GUIDE.md (§2 to §5):
+``work-space/plans/[parking/]<F>/PLAN_<F>.md``
 with an Achievement Index, ``subplans/SUBPLAN_<F>_<T>.md``, ``execution/EXECUTION_TASK_<F>_<T>_<MM>.md``
 (with ``**Status**:`` headers, some revisions ``_V2``), ``execution/feedbacks/APPROVED_<T>.md`` /
 ``FIX_<T>.md`` / ``FIX_<T>_RESOLUTION.md``, ``execution/SKIPPED_<T>.md``, some ``parallel.json``,
 ``documentation/`` notes, ``archive/`` copies and zero-byte marker files. Every achievement is
-put in one of the states of the spec's state machine, so a build has real work to do.
+put in one of the states of the state machine (docs/USER_GUIDE.md §6, "States"), so a build has
+real work to do.
 
 Same ``(n_files, seed)`` → byte-identical files. Every file and directory gets an old mtime
 (an hour ago by default) so that a no-op build right after generation is not skewed by the
@@ -59,7 +61,8 @@ _TITLE_WORDS = (
     "Migration Completed|Query Scripts Validated|Observability Stack Deployed|Examples Added"
 ).split("|")
 
-# States of the spec's table (section 4) that the generator produces for the current achievement.
+# States of the state table (docs/USER_GUIDE.md §6, "The state of one achievement") that the
+# generator produces for the current achievement.
 _CURRENT_STATES = (
     "no_subplan",
     "no_execution",

@@ -44,7 +44,8 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "context-manager"
 HEAVY_MODULES = ("networkx", "rich", "prometheus_client")
 #: Counters of ``build --json`` that must be 0 on a no-op.
 NOOP_COUNTERS = ("files_read", "files_hashed")
-#: States of a current achievement that has a SUBPLAN file (spec section 4, rules 6-10).
+#: States of a current achievement that has a SUBPLAN file (rules 6-10 of docs/USER_GUIDE.md §6,
+#: "The state of one achievement").
 SUBPLAN_STATES = {"awaiting_review", "no_execution", "active_execution", "next_execution", "all_executed"}
 #: Environment variables that would skew a timing; removed from every child's environment.
 #: (PROMPTGEN_STORE would put every workspace's store in one place, outside the copies.)
@@ -177,8 +178,9 @@ _STATUS_LINE = re.compile(r"^\s*(?:[-*+]\s+)?\*\*Status\*\*\s*:(.*)$")
 
 
 def status_is_complete(value: str) -> bool:
-    """The spec's rule: ignoring leading emoji, check marks, bold and punctuation, the value
-    begins with the word ``Complete`` or ``Completed`` (any case)."""
+    """The rule of docs/USER_GUIDE.md §5 ("When is a SUBPLAN or EXECUTION_TASK complete?"):
+    ignoring leading emoji, check marks, bold and punctuation, the value begins with the word
+    ``Complete`` or ``Completed`` (any case)."""
     v = re.sub(r"^[^A-Za-z]+", "", value)
     return re.match(r"(?i)completed?\b", v) is not None
 

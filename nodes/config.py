@@ -101,7 +101,7 @@ def load_config(root: PathArg, extra_plan_roots: Sequence[str] = ()) -> Workspac
     templates_dir = DEFAULT_TEMPLATES_DIR
     cfg_path = os.path.join(root, CONFIG_FILE)
     if os.path.isfile(cfg_path):
-        import tomllib  # only when there is a config file: ~3 ms to import
+        import tomllib  # only when there is a config file; see promptgen/__init__.py
 
         try:
             with open(cfg_path, encoding="utf-8") as f:

@@ -1,9 +1,9 @@
 """Warnings: conflicts and problems reported to the user, never raised.
 
 Why: the replaced script crashed with a ``KeyError`` on any PLAN/filesystem
-conflict (defect 4). Here every problem becomes a plain JSON record with a
-``kind`` from a closed list (spec §5), so that ``status``, JSON output and the top
-of the prompt can all show it, and scripts can filter on it.
+conflict. Here every problem becomes a plain JSON record with a ``kind`` from a
+closed list (docs/USER_GUIDE.md §7, "Warnings"), so that ``status``, JSON output and
+the top of the prompt can all show it, and scripts can filter on it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ KINDS = (
     "unreadable_file",
 )
 
-#: How to make each kind of warning go away (``promptgen check`` prints it; docs/USER_GUIDE.md §7).
+#: How to make each kind of warning go away (``promptgen check`` prints it;
+#: docs/USER_GUIDE.md §7, "Warnings").
 REMEDIES = {
     "duplicate_achievement": "remove or renumber the second definition; the first is kept",
     "ambiguous_token": "renumber one of the two achievements; files with that token count for neither",

@@ -4,7 +4,8 @@ Why: the FIX prompt must list what the reviewer asked for, and real reviewers
 write issues in several shapes — ``#### 1. Title`` headings, ``**1. Title**``
 bold lines, ``1. **Title**`` numbered items, or plain bullets — grouped under
 "Critical Issues (must fix)" / "Minor Issues (should fix)" headings. The old
-parser missed the numbered-list format entirely (defect 5).
+parser missed the numbered-list format entirely. The rules as users read them:
+docs/USER_GUIDE.md §6, "What a prompt contains", "The reviewer's issues".
 
 Method: find the issues region (from the first heading mentioning "issue" to
 the next heading of the same or a higher level that is not itself a grouping

@@ -1,15 +1,17 @@
 """The ``**Status**:`` header rule for SUBPLAN and EXECUTION_TASK files, and hours.
 
 Why a strict rule: the old script matched "Complete" anywhere in a file, so an
-iteration note such as "Phase 1 complete" marked a whole task done (defect 7).
+iteration note such as "Phase 1 complete" marked a whole task done.
 Here only the *header* counts — the text before the first line starting with
 ``## `` — and only a ``**Status**:`` value that, once leading emoji, check marks,
 bold and punctuation are dropped, **begins with the word** ``Complete`` or
 ``Completed`` (any case). "Design Phase Complete" is a finished design, not a
-finished piece of work.
+finished piece of work (docs/USER_GUIDE.md §5, "Files that belong to an
+achievement", "When is a SUBPLAN or EXECUTION_TASK complete?").
 
 The header also often states hours ("**Estimated Effort**: 3-4 hours",
-"**Actual Time**: ~2.5 hours"); they feed the plan-complete statistics.
+"**Actual Time**: ~2.5 hours"); they feed the plan-complete statistics
+(docs/USER_GUIDE.md §6, "The state of a plan", "Statistics of a complete plan").
 """
 
 from __future__ import annotations

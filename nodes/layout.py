@@ -1,4 +1,7 @@
-"""Where workspace files live and how they are named (spec §1 and §3).
+"""Where workspace files live and how they are named.
+
+The rules: docs/USER_GUIDE.md §3, "Discovery: which PLAN files are plans", and §5,
+"Files that belong to an achievement".
 
 Why in one place: discovery, the inventory of a plan folder and the prompts all
 need the same names and the same skip rules; if they drifted apart the prompt

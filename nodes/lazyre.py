@@ -3,8 +3,9 @@
 The parsers declare their patterns at module level (one place, named), but an
 incremental build usually runs one or two of them: after an edit to an
 EXECUTION_TASK, only the status rule parses anything. Compiling all ~40
-patterns on every start cost ~15 ms — more than half of an edit's budget — so
-each pattern compiles when it is first used, once per process.
+patterns on every start would cost a large part of such a build, so each
+pattern compiles when it is first used, once per process (the import-cost rule
+is in promptgen/__init__.py; docs/PERFORMANCE_OPTIMIZATION_GUIDE.md measures it).
 """
 
 from __future__ import annotations

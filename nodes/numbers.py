@@ -4,7 +4,8 @@ Why: files name an achievement by its *token*, the number with the dots removed
 (``3.2 → 32``, ``3.5.1 → 351``). That mapping is not reversible — ``1.10`` and
 ``11.0`` both give ``110`` — so a token is only ever mapped back by looking it up
 among the achievements a plan declares, and a token that fits two of them is
-reported as ambiguous instead of being guessed (defect 8 of the old script).
+reported as ambiguous instead of being guessed, as the old script did
+(docs/USER_GUIDE.md §4, "Numbers and tokens").
 """
 
 from __future__ import annotations

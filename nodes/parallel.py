@@ -4,7 +4,8 @@ Why two steps: the file belongs to a *folder* (every plan in ``D`` reads it) but
 is validated against one *plan's* declared achievements. ``parse_parallel`` is
 a function of the text alone; ``validate_parallel`` checks it against a plan.
 
-Rules (spec §3): status fields are ignored (the filesystem wins); a cycle or a
+Rules (docs/USER_GUIDE.md §5, "Files that belong to an achievement", on
+parallel.json): status fields are ignored (the filesystem wins); a cycle or a
 dependency on an unknown achievement makes the file invalid for the plan, which
 then falls back to plain declaration order; an entry *for* an achievement the
 plan does not declare is ignored with a warning and the rest still holds.

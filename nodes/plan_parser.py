@@ -1,10 +1,10 @@
 """The PLAN parser: which achievements a plan declares, their sections, the hint.
 
-Why it is written this way (spec §2):
+Why it is written this way (docs/USER_GUIDE.md §4, "Achievements"):
 
 * The **Achievement Index** is the authoritative list when it declares anything;
   the old script ignored it and turned stray bold lines into duplicate
-  achievements (defect 2).
+  achievements.
 * Without an index, only a few line *forms* declare: headings and bold lines
   define a number; a bullet defines it only when no heading/bold line does,
   because plans list upcoming achievements in overview bullets long before
@@ -171,9 +171,10 @@ def _first_definitions(forms: list[Form]) -> tuple[Definitions, Definitions, lis
 
 def _duplicate_warnings(repeats: list[tuple[str, int]], defined: Definitions, bullets: Definitions,
                         plan_file: Optional[str]) -> list[Warning]:
-    """A number defined twice at the same rank keeps the first (spec §2). Only
-    asked without an index (RULES_DECIDED 7); a repeated bullet only matters when
-    bullets are the definition, i.e. no heading/bold line defines the number."""
+    """A number defined twice at the same rank keeps the first; asked only
+    without an index (docs/USER_GUIDE.md §4, "Duplicates"). A repeated bullet only
+    matters when bullets are the definition, i.e. no heading/bold line defines
+    the number."""
     warns: list[Warning] = []
     for number, rank in repeats:
         if rank == RANK_BULLET and number in defined:
@@ -211,8 +212,8 @@ def _sections(doc: Doc, decls: list[Declared], forms: list[Form], defined: Defin
               idx: Optional[tuple[int, int]]) -> dict[str, str]:
     """The text a prompt quotes per achievement: from its defining line to the next
     heading/bold declaration of any number, the next defining line, a level 1–2
-    heading or the start of the index (RULES_DECIDED 8); empty when only the
-    index names it."""
+    heading or the start of the index (docs/USER_GUIDE.md §4, "The section of an
+    achievement"); empty when only the index names it."""
     boundaries = sorted({i for i, _n, rank, _t in forms if rank == RANK_DEFINE}
                         | {i for (i, _t) in defined.values()}
                         | {i for i in doc.headings if doc.level[i] <= 2})

@@ -5,10 +5,11 @@ touching code, and a template must never be able to run code. Templates are
 therefore plain text filled with :meth:`string.Template.safe_substitute` from a
 dict of strings built here (an unknown ``$name`` is left as written).
 
-What every rendered prompt guarantees (spec §6), whatever the template says:
-warnings come first, at the top. Everything else — real file names, the exact
-next command, context boundaries, the quoted section, where the job ends — is
-provided as placeholders that the built-in templates use.
+What every rendered prompt guarantees (docs/USER_GUIDE.md §6, "What a prompt
+contains"), whatever the template says: warnings come first, at the top.
+Everything else — real file names, the exact next command, context boundaries,
+the quoted section, where the job ends — is provided as placeholders that the
+built-in templates use (§10, "Template overrides", lists them).
 
 Placeholders: ``feature plan_file plan_dir folder plan_state next_command
 status_command number token title state section subplan_path execution_path
@@ -126,9 +127,10 @@ def warnings_block(warnings: list[Warning]) -> str:
 
 # -- context -------------------------------------------------------------------------
 def _next_command(state: StateValue, t: Optional[Target]) -> str:
-    """The exact next command (spec §6). Pasted into a shell, so the selector is
-    quoted; an explicitly targeted achievement continues with the same target,
-    not with the plan's current achievement."""
+    """The exact next command (docs/USER_GUIDE.md §8, "Selecting a plan").
+    Pasted into a shell, so the selector is quoted; an explicitly targeted
+    achievement continues with the same target, not with the plan's current
+    achievement."""
     import shlex  # only when a prompt renders: not on the import path of a build
 
     next_cmd = f"promptgen next {shlex.quote('@' + state['feature'])}"
@@ -157,8 +159,9 @@ def _plan_placeholders(state: StateValue, next_cmd: str) -> dict[str, str]:
 
 
 def _parallel_notes(state: StateValue, t: Optional[Target], next_cmd: str) -> dict[str, str]:
-    """``available_note``: the other achievements ready side by side (spec §5),
-    each reachable with ``--achievement``; ``current_note``: the plan's current one."""
+    """``available_note``: the other achievements ready side by side
+    (docs/USER_GUIDE.md §6, "The state of a plan"), each reachable with
+    ``--achievement``; ``current_note``: the plan's current one."""
     avail = [n for n in state.get("available", []) if n != (t["number"] if t else None)]
     cur = state.get("current")
     return {
@@ -173,7 +176,8 @@ def _parallel_notes(state: StateValue, t: Optional[Target], next_cmd: str) -> di
 
 def _waiting_notes(state: StateValue, parallel_path: str) -> dict[str, str]:
     """``blocked_report``: what waits for what; ``skipped_note``: dependencies on
-    skipped achievements are not met, and the two ways out (spec §5)."""
+    skipped achievements are not met, and the two ways out (docs/USER_GUIDE.md §6,
+    "The state of a plan")."""
     sk = state.get("skipped_waits", [])
     return {
         "blocked_report": "\n".join(
@@ -212,8 +216,9 @@ def _execution_placeholders(t: Target) -> dict[str, str]:
 
 def _target_placeholders(t: Target) -> dict[str, str]:
     """The targeted achievement: its quoted PLAN section, the SUBPLAN's objective
-    and approach (spec §6), its executions, the feedback files it may write, the
-    FIX issues and its dependencies."""
+    and approach (docs/USER_GUIDE.md §6, "What a prompt contains"), its
+    executions, the feedback files it may write, the FIX issues and its
+    dependencies."""
     deps = t.get("deps", [])
     return {
         "number": t["number"],

@@ -5,9 +5,10 @@ Why pure functions over plain JSON: the state is computed inside an engine node
 API for an explicitly targeted achievement (``--achievement N.M``). Both must
 agree, so both call :func:`analyze` on the same data.
 
-The rules are spec §4 (ten achievement states, first rule that holds) and §5
-(current achievement, available ones, plan complete / blocked / no
-achievements, handoff hint, conflicts as warnings — never exceptions).
+The rules are in docs/USER_GUIDE.md §6, "States": "The state of one achievement"
+(ten states, first rule that holds) and "The state of a plan" (current
+achievement, available ones, plan complete / blocked / no achievements, the
+handoff hint); conflicts are warnings, never exceptions (§7, "Warnings").
 
 Early cutoff: the state value carries only what its dependents use — the
 current achievement's section, SUBPLAN objective and approach, and FIX issues —
@@ -65,7 +66,8 @@ def _group_executions(files: list[ExecutionEntry]) -> list[ExecutionGroup]:
 
 def achievement_state(approved: bool, skipped: bool, fix: bool, resolution: bool,
                       subplan: Optional[SubplanEntry], executions: list[ExecutionGroup]) -> str:
-    """The state of one achievement: the first rule of spec §4 that holds.
+    """The state of one achievement: the first rule of the state table that holds
+    (docs/USER_GUIDE.md §6, "The state of one achievement").
 
     ``subplan`` is the preferred SUBPLAN file (``complete``, ``planned``) or
     None; ``executions`` are grouped executions (:func:`_group_executions`).
@@ -144,8 +146,9 @@ def _resolve(index: num.TokenIndex, tok: str, path: str, orphan_kind: str, what:
 def _input_warnings(plan: PlanValue, index: num.TokenIndex, subplans: SubplansValue, executions: ExecutionsValue,
                     feedback: FeedbackValue) -> list[Warning]:
     """The warnings a plan starts with: the PLAN's own (duplicates, unreadable),
-    then two declared numbers that share a file token (spec §2: such a token is
-    never guessed), then those of the SUBPLAN, EXECUTION_TASK and feedback inputs."""
+    then two declared numbers that share a file token (such a token is never
+    guessed: docs/USER_GUIDE.md §4, "Numbers and tokens"), then those of the
+    SUBPLAN, EXECUTION_TASK and feedback inputs."""
     warns: list[Warning] = list(plan.get("warnings", []))
     for tok, ns in sorted(index.ambiguous_tokens().items()):
         warns.append(warning(
@@ -163,7 +166,8 @@ def _input_warnings(plan: PlanValue, index: num.TokenIndex, subplans: SubplansVa
 def _files_by_achievement(index: num.TokenIndex, files: list[F], orphan_kind: str, what: str,
                           warns: list[Warning]) -> dict[str, list[F]]:
     """SUBPLAN or EXECUTION_TASK files grouped by the achievement their token names
-    (spec §3); a file whose token names none, or two, is reported and not counted."""
+    (docs/USER_GUIDE.md §5, "Files that belong to an achievement"); a file whose
+    token names none, or two, is reported and not counted."""
     by: dict[str, list[F]] = {}
     for f in files:
         n = _resolve(index, f["token"], f["path"], orphan_kind, what, warns)
@@ -176,7 +180,8 @@ def _resolve_feedback(index: num.TokenIndex, tok: str, path: str, sibling_tokens
                       warns: list[Warning]) -> Optional[str]:
     """The achievement a feedback file is about. Feedback names carry no feature,
     so a token that another plan of the folder declares belongs to that plan: it
-    is silently not ours, rather than an orphan (RULES_DECIDED 4)."""
+    is silently not ours, rather than an orphan (docs/USER_GUIDE.md §5, "Feedback
+    files are shared")."""
     number, candidates = index.lookup(tok)
     if number is None and not candidates and tok in sibling_tokens:
         return None
@@ -185,7 +190,8 @@ def _resolve_feedback(index: num.TokenIndex, tok: str, path: str, sibling_tokens
 
 def _feedback_by_achievement(index: num.TokenIndex, feedback: FeedbackValue, folder: str,
                              siblings: Sequence[PlanValue], warns: list[Warning]) -> FeedbackSignals:
-    """The feedback signals of spec §4 by achievement number: ``approved``,
+    """The feedback signals of the state table (docs/USER_GUIDE.md §6, "The state
+    of one achievement") by achievement number: ``approved``,
     ``fix`` (number → FIX file info), ``resolution`` and ``skipped``."""
     sibling_tokens = {num.token(a["number"]) for p in siblings if isinstance(p, dict)
                       for a in p.get("achievements", [])}
@@ -213,9 +219,10 @@ def _feedback_by_achievement(index: num.TokenIndex, feedback: FeedbackValue, fol
 
 def _achievement_facts(n: str, sub_files: list[SubplanEntry], exe_files: list[ExecutionEntry],
                        fb: FeedbackSignals) -> Facts:
-    """What the files say about achievement ``n``: its state (spec §4), the
-    preferred SUBPLAN (RULES_DECIDED 5) and every copy, its grouped executions,
-    its FIX file, and its hours."""
+    """What the files say about achievement ``n``: its state (docs/USER_GUIDE.md
+    §6, "The state of one achievement"), the preferred SUBPLAN (§5, "Several
+    copies of a SUBPLAN") and every copy, its grouped executions, its FIX file,
+    and its hours."""
     subs = _sort_files(sub_files)
     sub = subs[0] if subs else None
     groups = _group_executions(exe_files)
@@ -230,7 +237,8 @@ def _achievement_facts(n: str, sub_files: list[SubplanEntry], exe_files: list[Ex
 def _dependencies(parallel: Optional[ParallelValue], declared: list[str],
                   warns: list[Warning]) -> tuple[bool, dict[str, list[str]], Optional[str]]:
     """The folder's parallel.json validated against this plan's declared numbers
-    (RULES_DECIDED 17): an unreadable file is reported and counts as absent.
+    (docs/USER_GUIDE.md §5, "Files that belong to an achievement", on parallel.json):
+    an unreadable file is reported and counts as absent.
     Returns :func:`validate_parallel`'s ``valid`` and ``deps``, and the file's path."""
     par_path = parallel["path"] if parallel else None
     parsed = None
@@ -247,7 +255,8 @@ def _dependencies(parallel: Optional[ParallelValue], declared: list[str],
 
 def _plan_state(declared: list[str], states: dict[str, str], deps: dict[str, list[str]],
                 parallel_valid: bool) -> tuple[str, Optional[str], list[str]]:
-    """``(plan_state, current, available)`` by spec §5: the current achievement is
+    """``(plan_state, current, available)`` (docs/USER_GUIDE.md §6, "The state of a
+    plan"): the current achievement is
     the first in plan order that is not done and whose dependencies are all
     approved (a skipped one is not met); the others ready like it are available
     only with a valid parallel.json. Nothing ready and not complete is blocked."""
@@ -270,7 +279,7 @@ def _waits(declared: list[str], states: dict[str, str],
            deps: dict[str, list[str]]) -> tuple[list[Wait], list[SkippedWait]]:
     """What each unfinished achievement waits for (the blocked report), and which
     of those waits are on skipped achievements: skipped is not approved, and the
-    prompt names the two ways out (spec §5)."""
+    prompt names the two ways out (docs/USER_GUIDE.md §6, "The state of a plan")."""
     waits: list[Wait] = []
     for n in declared:
         if states[n] in DONE:

@@ -8,7 +8,8 @@ not need them. :mod:`.state_machine` re-exports every name here.
 No imports: every build imports this module.
 """
 
-#: Achievement states, in the order of spec §4.
+#: Achievement states, in the order of the state table
+#: (docs/USER_GUIDE.md §6, "The state of one achievement").
 APPROVED = "approved"
 SKIPPED = "skipped"
 FIX_RESOLVED = "fix_resolved"

@@ -1,11 +1,13 @@
 """What a SUBPLAN says beyond its status: planned executions, objective, approach.
 
 Why: an achievement whose executions are all complete is finished only if there
-are as many as the SUBPLAN planned (state 9 vs 10 of spec §4). The plan is the
-table under a heading containing "Active EXECUTION_TASK"; a check list there, or
-a table naming no execution, counts as no table — the files on disk are then the
-plan. Execution prompts quote only the SUBPLAN's objective and approach, so that
-the executing agent reads the design, not the whole history.
+are as many as the SUBPLAN planned (states 9 and 10 of docs/USER_GUIDE.md §6, "The
+state of one achievement"). The plan is the table under a heading containing
+"Active EXECUTION_TASK"; a check list there, or a table naming no execution,
+counts as no table — the files on disk are then the plan (docs/USER_GUIDE.md §5,
+"Files that belong to an achievement", "Planned executions"). Execution prompts
+quote only the SUBPLAN's objective and approach, so that the executing agent
+reads the design, not the whole history.
 """
 
 from __future__ import annotations

@@ -78,11 +78,10 @@ def scan(text: str) -> Doc:
     character repeated at least as many times and nothing else. Headings are ATX
     headings (up to three leading spaces) outside fences.
 
-    scan() runs for every file a build parses, and a one-file edit's build has
-    a budget of a few tens of milliseconds. Only lines starting (after blanks)
-    with #, ``` or ~~~ can change anything: one regular expression finds them
-    in the whole text, so the Python loop runs over a few dozen lines of a
-    document of hundreds, and fenced ranges are filled by slice.
+    scan() runs for every file a build parses, so it must stay cheap. Only lines
+    starting (after blanks) with #, ``` or ~~~ can change anything: one regular
+    expression finds them in the whole text, so the Python loop runs over a few
+    dozen lines of a document of hundreds, and fenced ranges are filled by slice.
     """
     text = normalize_text(text)
     lines = text.split("\n")

@@ -258,7 +258,8 @@ class Target(TypedDict):
 
 
 class FeedbackSignals(TypedDict):
-    """The feedback files of spec §4 resolved to this plan's achievement numbers."""
+    """The feedback files of the state table (docs/USER_GUIDE.md §6, "The state of one
+    achievement") resolved to this plan's achievement numbers."""
 
     approved: set[str]
     fix: dict[str, FixInfo]

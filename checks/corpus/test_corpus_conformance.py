@@ -13,8 +13,9 @@ part of the reference. The workspace is copied to a temporary folder first
 (``promptgen.engine.build.build``); ``test_cli_status_json.py`` checks the same
 answers through the installed command, cold and warm.
 
-A reference answer we believe is wrong under the spec is recorded in
-``nodes/CORPUS_NOTES.md`` and listed in ``XFAIL`` below with the reason.
+A reference answer we believe is wrong under the rules of docs/USER_GUIDE.md
+is listed in ``XFAIL`` below with the reason; checks/corpus/README.md says
+what the corpus shows.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: plan_file -> reason, for reference answers recorded as wrong in nodes/CORPUS_NOTES.md.
+#: plan_file -> reason, for reference answers found wrong under docs/USER_GUIDE.md (none so far).
 XFAIL: dict[str, str] = {}
 
 

@@ -76,7 +76,7 @@ def test_warnings_go_to_stderr_and_the_prompt_to_stdout(tmp_path, pg):
         err_lines = [line for line in r.err.splitlines() if line]
         assert err_lines and all(line.startswith("warning") for line in err_lines), str(r)
         assert "orphan_feedback" in r.err and "APPROVED_99.md" in r.err
-        # the prompt quotes its warnings (spec §5) but never the stderr lines themselves
+        # the prompt quotes its warnings (docs/USER_GUIDE.md §7, "Warnings") but never the stderr lines themselves
         assert "warning (orphan_feedback)" not in r.out
         assert header_feature(r.out) == "DEMO-FEATURE"
 

@@ -1,4 +1,4 @@
-"""``promptgen status --json``: the spec §8 contract, exactly; and the human table."""
+"""``promptgen status --json``: the contract of docs/USER_GUIDE.md §11, "JSON output", exactly; and the human table."""
 
 from __future__ import annotations
 

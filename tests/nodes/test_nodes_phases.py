@@ -14,7 +14,7 @@ from promptgen.nodes import state_machine as sm
 from promptgen.nodes.textutil import scan
 
 
-# -- analyze: current, available, plan state (spec §5) -----------------------------------
+# -- analyze: current, available, plan state (docs/USER_GUIDE.md §6, "The state of a plan") --
 def test_plan_state_current_is_first_ready_and_available_needs_a_valid_parallel_json() -> None:
     declared = ["0.1", "0.2", "0.3", "0.4"]
     states = {"0.1": sm.APPROVED, "0.2": sm.NO_SUBPLAN, "0.3": sm.NO_SUBPLAN, "0.4": sm.NO_SUBPLAN}
@@ -41,7 +41,7 @@ def test_waits_name_unmet_dependencies_and_single_out_skipped_ones() -> None:
     assert skipped == [{"number": "0.3", "skipped": ["0.1"]}]
 
 
-# -- analyze: files and feedback to achievements (spec §3, RULES_DECIDED 4) ---------------
+# -- analyze: files and feedback to achievements (docs/USER_GUIDE.md §5, "Files that belong to an achievement")
 def test_feedback_of_a_sibling_plan_is_not_an_orphan_but_an_unknown_token_is() -> None:
     index = num.TokenIndex(["0.1"])
     warns: list[dict] = []
@@ -70,7 +70,7 @@ def test_dependencies_unreadable_parallel_json_counts_as_absent() -> None:
     assert sm._dependencies(None, ["0.1"], []) == (False, {}, None)
 
 
-# -- parse_plan (spec §2, RULES_DECIDED 7 and 8) -------------------------------------------
+# -- parse_plan (docs/USER_GUIDE.md §4, "Duplicates" and "The section of an achievement") --
 def test_first_definitions_rank_headings_over_bullets() -> None:
     forms = [(0, "1.1", pp.RANK_BULLET, "overview"), (3, "1.1", pp.RANK_DEFINE, "real"),
              (5, "1.1", pp.RANK_DEFINE, "again"), (7, "1.2", pp.RANK_BULLET, "b"), (8, "1.2", pp.RANK_BULLET, "b2")]
@@ -111,7 +111,7 @@ def test_sections_end_at_the_next_definition_a_top_heading_or_the_index() -> Non
     }
 
 
-# -- context (spec §6) ----------------------------------------------------------------------
+# -- context (docs/USER_GUIDE.md §6, "What a prompt contains"; §8 for the next command) ------
 def test_next_command_quotes_the_selector_and_keeps_an_explicit_target() -> None:
     state = {"feature": "MY FEATURE", "explicit": True, "current": {"number": "0.1"}}
     assert prompts._next_command(state, {"number": "0.2"}) == "promptgen next '@MY FEATURE' --achievement 0.2"

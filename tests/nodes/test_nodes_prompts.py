@@ -1,4 +1,4 @@
-"""Rendered prompts meet spec §6 in every state."""
+"""Rendered prompts meet docs/USER_GUIDE.md §6, "What a prompt contains", in every state."""
 
 from __future__ import annotations
 

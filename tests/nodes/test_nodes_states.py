@@ -1,5 +1,5 @@
 """The state machine end to end: tiny workspaces written by each test, built by
-the clean-build evaluator, read through the api (spec §4 and §5)."""
+the clean-build evaluator, read through the api (docs/USER_GUIDE.md §6, "States")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Conflicts are warnings with the spec's kinds, never exceptions (spec §5)."""
+"""Conflicts are warnings of the documented kinds, never exceptions (docs/USER_GUIDE.md §7, "Warnings")."""
 
 from __future__ import annotations
 

@@ -332,7 +332,7 @@ def test_invalid_parallel_json_falls_back_to_plan_order(tmp_path, case):
     rel = f"{d}/parallel.json"
     write(root / rel, PARALLEL_CASES[case])
     write(root / f"{d}/execution/feedbacks/APPROVED_01.md", "")
-    kind = "unreadable_file" if case == "binary" else "parallel_invalid"  # not UTF-8: spec §5
+    kind = "unreadable_file" if case == "binary" else "parallel_invalid"  # not UTF-8: docs/USER_GUIDE.md §7, "Warnings"
     entry = check(root, tmp_path, "BAD", state="in_progress", kind=kind, next_code=0, path=rel)
     assert entry["current"]["number"] == "0.2", "no fallback to plain plan order"
     assert entry["available"] == []
@@ -624,7 +624,7 @@ def test_thousands_of_plans(tmp_path, n, record_property):
     assert st.code == 0, str(st)
     plans = st.json()["plans"]
     assert len(plans) == n
-    assert [p["plan_file"] for p in plans] == sorted(p["plan_file"] for p in plans)  # spec §8 order
+    assert [p["plan_file"] for p in plans] == sorted(p["plan_file"] for p in plans)  # docs/USER_GUIDE.md §11, "JSON output": sorted by plan_file
     assert len({p["feature"] for p in plans}) == n
     complete = {p["feature"] for p in plans if p["plan_state"] == "plan_complete"}
     want_complete = {f"P{k:05d}" for k in range(n)
