@@ -68,7 +68,14 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="print promptgen's version and exit")
     subs = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _answering_verbs(subs)
+    _store_verbs(subs)
+    _other_verbs(subs)
+    return parser
 
+
+def _answering_verbs(subs: Any) -> None:
+    """The verbs that build (incrementally) and then answer from the build."""
     p = _sub(subs, "build", "build every plan's prompt incrementally and print a one-line summary",
              "promptgen build --timings", "build")
     p.add_argument("plans", nargs="*", metavar="PLAN", help="@NAME or PLAN file path: report only these plans")
@@ -107,6 +114,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="exit with code 75 instead of waiting for another build")
     _common(p)
 
+
+def _store_verbs(subs: Any) -> None:
+    """The verbs that read what the store recorded (they never build)."""
     p = _sub(subs, "graph", "explain the last build (why each node ran or was reused) or export the graph",
              "promptgen graph --explain --dry-run", "graph")
     p.add_argument("node", nargs="?", metavar="NODE", help="only this node (a key such as prompt:work-space/…, "
@@ -131,6 +141,8 @@ def make_parser() -> argparse.ArgumentParser:
                    "node_exporter's textfile collector) instead of stdout")
     _common(p)
 
+
+def _other_verbs(subs: Any) -> None:
     p = _sub(subs, "watch", "rebuild on every change and show the status table live (Ctrl-C to stop)",
              "promptgen watch", "watch")
     p.add_argument("--debounce", type=int, default=200, metavar="MS", help="wait this long for edits to settle")
@@ -139,4 +151,3 @@ def make_parser() -> argparse.ArgumentParser:
     p = _sub(subs, "clean", "remove the store (.promptgen/ cache files); never touches anything else",
              "promptgen clean", "clean")
     _common(p)
-    return parser
