@@ -43,7 +43,7 @@ from . import explain as ex
 from . import fingerprint
 from .sources import DEFAULT_MAX_FILE_BYTES, SourceReader, SourceRecord
 from .spec import JSON, NodeSpec, Rule, is_source
-from .store import KINDS, Commit, Previous, Store, StoreDamaged, Trace
+from .store import KINDS, Commit, Previous, Store, StoreDamaged, Trace, with_recovery
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -761,29 +761,19 @@ def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
                            known_stamps, started_ns, t0)
         if result is not None:
             return result
-    for attempt in (1, 2):
+
+    def attempt(first: bool) -> Builder:
         prev = Previous()
         if store is not None:
-            try:
-                prev = store.load()
-                if getattr(store, "damaged_on_open", False) and prev.absent:
-                    prev.absent = "damaged"
-            except StoreDamaged as exc:
-                store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
-                store.discard()
-                prev = Previous(absent="damaged")
+            prev = store.load()
+            if store.damaged_on_open and prev.absent:
+                prev.absent = "damaged"
         builder = Builder(root, roots, rules, store, prev, force, max_file_bytes, progress, known_stamps)
-        try:
-            builder.run()
-        except StoreDamaged as exc:
-            if store is None or attempt == 2:
-                raise
-            store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
-            store.discard()
-            store.damaged_on_open = True  # so the clean retry says why it runs
-            continue
-        break
-    return _result(builder, prev, force, store, started_ns, t0)
+        builder.run()
+        return builder
+
+    builder = with_recovery(store, attempt)
+    return _result(builder, builder.prev, force, store, started_ns, t0)
 
 
 #: More changed sources than this: a full walk is cheaper than chasing them.

@@ -31,7 +31,9 @@ from .spec import NodeSpec, is_source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+    from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, TypeVar
+
+    T = TypeVar("T")
 
 # 2: values stored as the canonical JSON their fingerprint hashes
 # 3: values in their own table: reading the graph (every node's trace, in
@@ -337,6 +339,14 @@ class Store:
         self.conn = self._connect(self.path)
         self._check_schema(self.conn)
 
+    def recover(self, exc: StoreDamaged) -> None:
+        """The store was found damaged mid-build: say so (one line in
+        ``warnings``), discard it, and mark the empty one in its place so that
+        the rebuild says why every node runs (``store_missing_or_damaged``)."""
+        self.warnings.append(f"store {self.path} is damaged ({exc}); rebuilding from scratch")
+        self.discard()
+        self.damaged_on_open = True
+
     def close(self) -> None:
         self.conn.close()
 
@@ -546,62 +556,37 @@ class Store:
 
     # -- writing -----------------------------------------------------------
     def commit(self, commit: Commit) -> Optional[int]:
-        """Apply ``commit`` atomically; returns the new build id (if one is recorded)."""
-        conn = self.conn
-        build_id = None
+        """Apply ``commit`` atomically; returns the new build id (if one is recorded).
+
+        A corrupt database raises StoreDamaged, as a read would: the caller
+        recovers (:meth:`recover`) and builds again. Any other ``sqlite3.Error``
+        (a full disk, a read-only folder, a lock) is raised as it is: the
+        answer stands, only caching it failed.
+        """
         generation = None
         if commit.writes_state():
             generation = os.urandom(8).hex()
             commit.meta[GENERATION] = generation
         try:
+            build_id = self._transaction(commit)
+        except BaseException as exc:
+            if generation is not None:
+                del commit.meta[GENERATION]
+            if isinstance(exc, sqlite3.Error) and _is_corrupt(exc):
+                raise StoreDamaged(str(exc)) from exc
+            raise
+        if generation is not None:
+            self.generation = generation
+        return build_id
+
+    def _transaction(self, commit: Commit) -> Optional[int]:
+        """Write ``commit`` in one transaction, rolled back on any failure."""
+        conn = self.conn
+        build_id = None
+        try:
             conn.execute("BEGIN IMMEDIATE")
-            if commit.sources_delete:
-                conn.executemany("DELETE FROM sources WHERE key=?", [(k,) for k in commit.sources_delete])
-            if commit.sources_upsert:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            key,
-                            *(rec.stamp if rec.stamp is not None else (None, None, None, None)),
-                            rec.recorded_ns,
-                            rec.fingerprint,
-                            None if not key.startswith("dir:") or rec.value is None else _dumps(rec.value),
-                        )
-                        for key, rec in commit.sources_upsert.items()
-                    ],
-                )
-            if commit.nodes_delete:
-                conn.executemany("DELETE FROM nodes WHERE key=?", [(k,) for k in commit.nodes_delete])
-                conn.executemany("DELETE FROM node_values WHERE key=?", [(k,) for k in commit.nodes_delete])
-                conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_delete])
-            if commit.nodes_upsert:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,COALESCE((SELECT position FROM nodes WHERE key=?), ?))",
-                    [
-                        (
-                            key,
-                            trace.spec.kind,
-                            _dumps(trace.spec.to_json()),
-                            trace.rule_version,
-                            _dumps(trace.input_fps),
-                            trace.fingerprint,
-                            key,
-                            commit.positions.get(key, -1),
-                        )
-                        for key, (trace, encoded) in commit.nodes_upsert.items()
-                    ],
-                )
-                conn.executemany(
-                    "INSERT OR REPLACE INTO node_values VALUES (?,?)",
-                    [(key, encoded) for key, (_, encoded) in commit.nodes_upsert.items()],
-                )
-                # a recomputed node may read other inputs than before (its spec changed)
-                conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_upsert])
-                conn.executemany(
-                    "INSERT OR IGNORE INTO edges VALUES (?,?)",
-                    [(i, key) for key, (trace, _) in commit.nodes_upsert.items() for i in trace.spec.inputs],
-                )
+            self._write_sources(commit)
+            self._write_nodes(commit)
             if commit.order is not None:
                 conn.executemany(
                     "UPDATE nodes SET position=? WHERE key=?", [(i, k) for i, k in enumerate(commit.order)]
@@ -609,22 +594,7 @@ class Store:
             if commit.meta:
                 conn.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", list(commit.meta.items()))
             if commit.build is not None:
-                b = commit.build
-                cur = conn.execute(
-                    "INSERT INTO builds (started_ns, duration_s, mode, summary) VALUES (?,?,?,?)",
-                    (b["started_ns"], b["duration_s"], b["mode"], _dumps(b["summary"])),
-                )
-                build_id = cur.lastrowid
-                conn.executemany(
-                    "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?)",
-                    [
-                        (build_id, seq, d.key, d.kind, d.status, d.reason, _dumps(d.detail), d.wall_s)
-                        for seq, d in enumerate(commit.decisions)
-                    ],
-                )
-                oldest = build_id - KEEP_BUILDS
-                conn.execute("DELETE FROM decisions WHERE build_id<=?", (oldest,))
-                conn.execute("DELETE FROM builds WHERE id<=?", (oldest,))
+                build_id = self._record_build(commit.build, commit.decisions)
             if commit.metrics:
                 self._apply_metrics(commit.metrics)
             conn.execute("COMMIT")
@@ -633,11 +603,82 @@ class Store:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            if generation is not None:
-                del commit.meta[GENERATION]
             raise
-        if generation is not None:
-            self.generation = generation
+        return build_id
+
+    def _write_sources(self, commit: Commit) -> None:
+        conn = self.conn
+        if commit.sources_delete:
+            conn.executemany("DELETE FROM sources WHERE key=?", [(k,) for k in commit.sources_delete])
+        if commit.sources_upsert:
+            conn.executemany(
+                "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        key,
+                        *(rec.stamp if rec.stamp is not None else (None, None, None, None)),
+                        rec.recorded_ns,
+                        rec.fingerprint,
+                        None if not key.startswith("dir:") or rec.value is None else _dumps(rec.value),
+                    )
+                    for key, rec in commit.sources_upsert.items()
+                ],
+            )
+
+    def _write_nodes(self, commit: Commit) -> None:
+        """Traces, values and edges of the nodes that left the graph or ran."""
+        conn = self.conn
+        if commit.nodes_delete:
+            conn.executemany("DELETE FROM nodes WHERE key=?", [(k,) for k in commit.nodes_delete])
+            conn.executemany("DELETE FROM node_values WHERE key=?", [(k,) for k in commit.nodes_delete])
+            conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_delete])
+        if not commit.nodes_upsert:
+            return
+        conn.executemany(
+            "INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,COALESCE((SELECT position FROM nodes WHERE key=?), ?))",
+            [
+                (
+                    key,
+                    trace.spec.kind,
+                    _dumps(trace.spec.to_json()),
+                    trace.rule_version,
+                    _dumps(trace.input_fps),
+                    trace.fingerprint,
+                    key,
+                    commit.positions.get(key, -1),
+                )
+                for key, (trace, encoded) in commit.nodes_upsert.items()
+            ],
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO node_values VALUES (?,?)",
+            [(key, encoded) for key, (_, encoded) in commit.nodes_upsert.items()],
+        )
+        # a recomputed node may read other inputs than before (its spec changed)
+        conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_upsert])
+        conn.executemany(
+            "INSERT OR IGNORE INTO edges VALUES (?,?)",
+            [(i, key) for key, (trace, _) in commit.nodes_upsert.items() for i in trace.spec.inputs],
+        )
+
+    def _record_build(self, b: dict[str, Any], decisions: list[Any]) -> Optional[int]:
+        """The build's row and decisions; only the last ``KEEP_BUILDS`` are kept."""
+        conn = self.conn
+        cur = conn.execute(
+            "INSERT INTO builds (started_ns, duration_s, mode, summary) VALUES (?,?,?,?)",
+            (b["started_ns"], b["duration_s"], b["mode"], _dumps(b["summary"])),
+        )
+        build_id = cur.lastrowid
+        conn.executemany(
+            "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (build_id, seq, d.key, d.kind, d.status, d.reason, _dumps(d.detail), d.wall_s)
+                for seq, d in enumerate(decisions)
+            ],
+        )
+        oldest = build_id - KEEP_BUILDS
+        conn.execute("DELETE FROM decisions WHERE build_id<=?", (oldest,))
+        conn.execute("DELETE FROM builds WHERE id<=?", (oldest,))
         return build_id
 
     def _apply_metrics(self, increments: Iterable[tuple[str, str, str, float]]) -> None:
@@ -683,3 +724,26 @@ class Store:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    """A corrupt database (as opposed to a full disk, a read-only folder, a lock)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB" or "malformed" in str(exc)
+
+
+def with_recovery(store: Optional[Store], attempt: Callable[[bool], T]) -> T:
+    """``attempt(True)``; if it finds the store damaged, recover it (see
+    :meth:`Store.recover`) and return ``attempt(False)`` — once: damage found
+    again, or without a store, is raised.
+
+    The one place where "warn, discard, build again" is written: ``build``
+    uses it around loading and walking, the session around building,
+    reading the answer and committing.
+    """
+    try:
+        return attempt(True)
+    except StoreDamaged as exc:
+        if store is None:
+            raise
+        store.recover(exc)
+    return attempt(False)

@@ -457,7 +457,7 @@ def test_damage_found_only_by_the_commit_replaces_the_store(wc, monkeypatch):
     session_build(cfg, WC_ROOTS, wc_rules())
     write(os.path.join(root, "docs/a.txt"), "changed")
     past_racy_window()  # so that the build after the recovery is a no-op
-    real = Store.commit
+    real = Store._transaction  # the transaction, beneath Store.commit's reading of the error
     calls = []
 
     def commit_once_malformed(self, commit):
@@ -468,14 +468,39 @@ def test_damage_found_only_by_the_commit_replaces_the_store(wc, monkeypatch):
             raise exc
         return real(self, commit)
 
-    monkeypatch.setattr(Store, "commit", commit_once_malformed)
+    monkeypatch.setattr(Store, "_transaction", commit_once_malformed)
     out, values = session_build(cfg, WC_ROOTS, wc_rules())
     assert len(calls) == 2 and out.persisted
     assert [w for w in out.warnings if "damaged" in w] and not [w for w in out.warnings if "could not save" in w]
     assert values == all_values(build(root, WC_ROOTS, wc_rules()))
-    monkeypatch.setattr(Store, "commit", real)
+    monkeypatch.setattr(Store, "_transaction", real)
     out, _ = session_build(cfg, WC_ROOTS, wc_rules())
     assert out.warnings == [] and out.result.mode == "noop"
+
+
+@pytest.mark.parametrize("errorname, raised", [
+    ("SQLITE_CORRUPT", StoreDamaged), ("SQLITE_NOTADB", StoreDamaged), ("SQLITE_FULL", sqlite3.OperationalError),
+])
+def test_commit_reads_a_corrupt_database_as_damage(wc, monkeypatch, errorname, raised):
+    """Like every read, the commit calls a corrupt database damage; other errors pass as they are,
+    and a failed commit leaves no generation behind."""
+    root, cfg = wc
+    out, _ = session_build(cfg, WC_ROOTS, wc_rules())
+    commit = out.result.commit
+
+    def failing(self, commit):
+        exc = sqlite3.OperationalError("database disk image is malformed" if raised is StoreDamaged else "full")
+        exc.sqlite_errorname = errorname
+        raise exc
+
+    monkeypatch.setattr(Store, "_transaction", failing)
+    store = Store.open(cfg.store_dir)
+    try:
+        with pytest.raises(raised):
+            store.commit(commit)
+    finally:
+        store.close()
+    assert "generation" not in commit.meta
 
 
 def test_a_full_disk_at_commit_is_not_called_damage(wc, monkeypatch):
