@@ -44,6 +44,7 @@ from . import fingerprint
 from .sources import DEFAULT_MAX_FILE_BYTES, SourceReader, SourceRecord
 from .spec import JSON, NodeSpec, Rule, is_source
 from .store import KINDS, Commit, Previous, Store, StoreDamaged, Trace, with_recovery
+from .verify import Verifier
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -272,6 +273,7 @@ class Builder:
         self.prev = prev
         self.force = force
         self.reader = SourceReader(root, max_file_bytes, known_stamps)
+        self.verifier = Verifier(force, prev.absent)
         self.specs: dict[str, NodeSpec] = {}
         self.fps: dict[str, str] = {}
         self.computed: dict[str, JSON] = {}
@@ -516,32 +518,8 @@ class Builder:
             # forced: no stored stamp is trusted, every source is read again
             rec = self.reader.check(key, None if self.force else before)
             self.src[key] = rec
-            self._source_decision(key, before, rec)
+            self.decisions.append(self.verifier.source(key, before, rec))
         return rec.fingerprint
-
-    def _source_decision(self, key: str, before: Optional[SourceRecord], rec: SourceRecord) -> None:
-        kind, _, path = key.partition(":")
-        if not rec.refreshed:
-            self.decisions.append(ex.Decision(key, kind, ex.REUSED))
-        elif before is None or self.force:
-            self.decisions.append(ex.Decision(key, kind, ex.RAN, self._absent_reason(), {"path": path}))
-        elif before.fingerprint == rec.fingerprint:
-            self.decisions.append(ex.Decision(
-                key, kind, ex.CUT_OFF, ex.INPUT_CHANGED,
-                {"path": path, "old": before.fingerprint, "new": rec.fingerprint,
-                 "what": "stamp changed, content same" if before.stamp != rec.stamp
-                 else "re-read (stamp too recent to trust), content same"},
-            ))
-        else:
-            self.decisions.append(ex.Decision(
-                key, kind, ex.RAN, ex.INPUT_CHANGED,
-                {"path": path, "old": before.fingerprint, "new": rec.fingerprint},
-            ))
-
-    def _absent_reason(self) -> str:
-        if self.force:
-            return ex.FORCED
-        return ex.STORE_MISSING_OR_DAMAGED if self.prev.absent == "damaged" else ex.NEW
 
     # -- values ------------------------------------------------------------
     def _value(self, key: str) -> JSON:
@@ -574,11 +552,11 @@ class Builder:
             else self._source_fp(i) if is_source(i) else self._dep_fp(key, i, optimistic)
             for i in spec.inputs
         ]
-        reason, detail = self._why(spec, rule, trace, input_fps)
+        why = self.verifier.check(spec, rule, trace, input_fps)
         self.counters.nodes += 1
-        if reason is None:
+        if why is None:
             self.fps[key] = trace.fingerprint  # type: ignore[union-attr]
-            self.decisions.append(ex.Decision(key, spec.kind, ex.REUSED))
+            self.decisions.append(self.verifier.reused(key, spec.kind))
             self.counters.reused += 1
             if rule.expands and not optimistic:
                 # scheduled in rounds, nothing else will declare its children
@@ -611,8 +589,9 @@ class Builder:
         self.fps[key] = fp
         self.computed[key] = value
         self.traces[key] = (Trace(spec, rule.version, input_fps, fp), encoded)
-        cut = trace is not None and trace.fingerprint == fp
-        self.decisions.append(ex.Decision(key, spec.kind, ex.CUT_OFF if cut else ex.RAN, reason, detail, wall))
+        decision = self.verifier.recomputed(key, spec.kind, trace, fp, why, wall)
+        self.decisions.append(decision)
+        cut = decision.status == ex.CUT_OFF
         self.counters.recomputed += 1
         if cut:
             self.counters.cut_off += 1
@@ -653,32 +632,6 @@ class Builder:
                 raise StoreDamaged(f"stored order lacks {dep}, which {key} reads")
             raise BuildError(f"{key} reads {dep}, which is not built before it")
         return fp
-
-    def _why(self, spec: NodeSpec, rule: Rule, trace: Optional[Trace],
-             input_fps: list[str]) -> tuple[Optional[str], dict[str, Any]]:
-        if self.force:
-            return ex.FORCED, {}
-        if trace is None:
-            return self._absent_reason(), {}
-        if trace.rule_version != rule.version:
-            return ex.RULE_CHANGED, {"old": trace.rule_version, "new": rule.version}
-        if trace.spec is not spec and trace.spec != spec:
-            added = [i for i in spec.inputs if i not in trace.spec.inputs]
-            removed = [i for i in trace.spec.inputs if i not in spec.inputs]
-            what = "inputs changed"
-            if added or removed:
-                what = f"inputs changed (+{len(added)} -{len(removed)})"
-            elif trace.spec.param != spec.param:
-                what = "parameters changed"
-            return ex.DEPENDENCY_CHANGED, {"what": what, "added": added, "removed": removed}
-        if trace.input_fps == input_fps:
-            return None, {}
-        for dep, old, new in zip(spec.inputs, trace.input_fps, input_fps):
-            if old != new:
-                if is_source(dep):
-                    return ex.INPUT_CHANGED, {"path": dep.split(":", 1)[1], "node": dep, "old": old, "new": new}
-                return ex.DEPENDENCY_CHANGED, {"node": dep, "old": old, "new": new}
-        return None, {}
 
     # -- result ------------------------------------------------------------
     def commit(self) -> Commit:
