@@ -31,7 +31,7 @@ from .spec import NodeSpec, is_source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, TypeVar
+    from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
     T = TypeVar("T")
 
@@ -71,9 +71,19 @@ CREATE TABLE histograms (name TEXT NOT NULL, labels TEXT NOT NULL, buckets TEXT 
 
 #: Meta keys: the generation of the state, and the derived nodes per kind (JSON).
 #: The stored order is ``ORDER BY position, key``: a targeted build places new
-#: nodes at fractional positions, which may tie (harmlessly: see Builder._place_new).
+#: nodes at fractional positions, which may tie (harmlessly: see
+#: ``walk_targeted.TargetedWalk._place_new``).
 GENERATION = "generation"
 KINDS = "kinds"
+#: Meta keys the builds write: digests of the roots, of the stored order and of
+#: the rules the state was built with; and "1" when every node of the stored
+#: graph was declared exactly once (by one root or one expander), which makes
+#: patching an expander's children in place exact ("0" or absent: any
+#: structure change declares the graph anew).
+ROOTS = "roots"
+ORDER = "order"
+RULES = "rules"
+DECLARED_ONCE = "declared_once"
 #: Keys per ``IN (...)`` list (SQLite allows 32766 parameters; a few hundred is plenty).
 _CHUNK = 500
 
@@ -133,7 +143,7 @@ class Previous:
     ``source_count`` are the sizes of the whole stored graph.
     """
 
-    __slots__ = ("sources", "traces", "order", "meta", "absent", "targeted", "positions", "outside",
+    __slots__ = ("sources", "traces", "order", "meta", "absent", "positions", "outside",
                  "node_count", "source_count")
 
     def __init__(self, sources: Optional[dict[str, SourceRecord]] = None,
@@ -144,7 +154,6 @@ class Previous:
         self.order = [] if order is None else order
         self.meta = {} if meta is None else meta
         self.absent = absent
-        self.targeted = False
         self.positions: dict[str, int] = {}
         self.outside: dict[str, str] = {}
         self.node_count = len(self.traces)
@@ -369,20 +378,22 @@ class Store:
         self.generation = meta.get(GENERATION)
         return Previous(sources, traces, order, meta, absent)
 
-    def load_targeted(self, changed: Sequence[str], expect: Mapping[str, Optional[str]]) -> Optional[Previous]:
-        """The part of the last state that sources ``changed`` can reach, or None.
+    def meta_items(self) -> dict[str, str]:
+        """Every meta key and value (what the stored state is, see the keys above)."""
+        try:
+            return dict(self.conn.execute("SELECT key, value FROM meta"))
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(str(exc)) from exc
 
-        None when the stored state is not the one the caller expects: each
-        ``expect`` key must hold that value in meta (the generation the caller's
-        view of the sources was taken at, the roots and rule digests). Then the
-        caller builds from :meth:`load` instead.
+    def load_targeted(self, changed: Sequence[str], meta: dict[str, str]) -> Previous:
+        """The part of the last state that sources ``changed`` can reach.
+
+        ``meta`` is :meth:`meta_items`, which the caller has checked: the stored
+        state is the one its view of the sources was taken against, built with
+        the same roots and rules, and it has node counts (``KINDS``).
         """
         try:
-            meta = dict(self.conn.execute("SELECT key, value FROM meta"))
-            if any(meta.get(k) != v for k, v in expect.items()) or KINDS not in meta:
-                return None
             prev = Previous(meta=meta, absent=None)
-            prev.targeted = True
             prev.order = self._add_dependents(prev, changed)
             self._load_inputs_of(prev, prev.order, extra_sources=changed)
             prev.node_count = sum(json.loads(meta[KINDS]).values())
