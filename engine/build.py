@@ -45,7 +45,17 @@ if TYPE_CHECKING:
     from .store import Store
     from .walk_full import FullWalk
 
-__all__ = ["BuildError", "NodeFailed", "BuildResult", "ValueMap", "build", "MAX_TARGETED_CHANGES"]
+__all__ = ["BuildError", "NodeFailed", "BuildResult", "ValueMap", "build", "FULL", "INCREMENTAL", "NOOP",
+           "MAX_TARGETED_CHANGES"]
+
+#: Build modes (``BuildResult.mode``; stored with each build and used as the
+#: ``mode`` label of the builds counter, so the values are a contract):
+#: a build without a usable previous state, or forced;
+FULL = "full"
+#: one that recomputed or rewrote something;
+INCREMENTAL = "incremental"
+#: one that found everything as stored and writes nothing.
+NOOP = "noop"
 
 #: More changed sources than this: a full walk is cheaper than chasing them.
 MAX_TARGETED_CHANGES = 500
@@ -332,8 +342,8 @@ def _result(state: BuildState, commit: Commit, kinds: dict[str, int], keys: Opti
 
 def _mode(state: BuildState, commit: Commit) -> str:
     if state.prev.absent or state.force:
-        return "full"
+        return FULL
     if (state.counters.recomputed == 0 and not commit.writes_state()
             and not any(d.status == ex.RAN for d in state.decisions if is_source(d.key))):
-        return "noop"
-    return "incremental"
+        return NOOP
+    return INCREMENTAL

@@ -17,7 +17,8 @@ import sqlite3
 import time
 
 from . import fastpath, journal, metrics
-from .build import BuildResult, build
+from .build import NOOP, BuildResult, build
+from .explain import REUSED
 from .lock import BuildLock
 from .spec import NodeSpec, Rule
 from .stamp import is_racy, stat_stamp
@@ -164,7 +165,7 @@ def _finish(config: SessionConfig, outcome: Outcome, payload: Optional[Callable[
     increments = metrics.for_build(result) + extra
     if store is None:
         return
-    if result.mode == "noop":
+    if result.mode == NOOP:
         journal.append(config.store_dir, increments)
     elif not _persist(config, outcome, increments, may_recover):
         return
@@ -196,7 +197,7 @@ def _persist(config: SessionConfig, outcome: Outcome, increments: list[metrics.I
     # reused nodes are not written: they are most of a big graph, and the
     # last build's are exactly the stored graph's other nodes (see
     # Store.reused_in_last_build)
-    commit.decisions = [d for d in result.decisions if d.status != "reused"]
+    commit.decisions = [d for d in result.decisions if d.status != REUSED]
     commit.metrics = increments
     if folded is not None:
         commit.metrics = folded[0] + increments
