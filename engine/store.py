@@ -33,6 +33,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
+    from .explain import Decision
+
     T = TypeVar("T")
 
 # 2: values stored as the canonical JSON their fingerprint hashes
@@ -193,6 +195,57 @@ class Commit:
             or self.order is not None
             or self.meta
         )
+
+
+class BuildRecord:
+    """One recorded build (``promptgen graph --explain``): when, how long, its
+    mode, and ``summary``, the ``promptgen build --json`` document it printed."""
+
+    __slots__ = ("id", "started_ns", "duration_s", "mode", "summary")
+
+    def __init__(self, id: int, started_ns: int, duration_s: float, mode: str, summary: dict[str, Any]) -> None:
+        self.id = id
+        self.started_ns = started_ns
+        self.duration_s = duration_s
+        self.mode = mode
+        self.summary = summary
+
+    def __repr__(self) -> str:
+        return f"BuildRecord(id={self.id!r}, mode={self.mode!r})"
+
+    # the summary's figures (session.summary writes them)
+    @property
+    def nodes(self) -> int:
+        return self.summary["nodes"]
+
+    @property
+    def recomputed(self) -> int:
+        return self.summary["recomputed"]
+
+    @property
+    def cut_off(self) -> int:
+        return self.summary["cut_off"]
+
+    @property
+    def reused(self) -> int:
+        return self.summary["reused"]
+
+    @property
+    def files_stat(self) -> int:
+        return self.summary["counters"]["files_stat"]
+
+    @property
+    def files_read(self) -> int:
+        return self.summary["counters"]["files_read"]
+
+    @property
+    def nodes_visited(self) -> Optional[int]:
+        """Nodes the build looked at (None in builds recorded before it was counted)."""
+        return self.summary["counters"].get("nodes_visited")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "started_ns": self.started_ns, "duration_s": self.duration_s, "mode": self.mode,
+                "summary": self.summary}
 
 
 def _lazy_listing(key: str, text: str) -> Callable[[], Any]:
@@ -515,40 +568,36 @@ class Store:
             raise StoreDamaged(f"no stored value for {missing[0]}")
         return out
 
-    def builds(self, limit: int = KEEP_BUILDS) -> list[dict[str, Any]]:
+    def builds(self, limit: int = KEEP_BUILDS) -> list[BuildRecord]:
+        """The recorded builds, newest first."""
         rows = self.conn.execute(
             "SELECT id, started_ns, duration_s, mode, summary FROM builds ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
-        return [
-            {"id": i, "started_ns": s, "duration_s": d, "mode": m, "summary": json.loads(summary)}
-            for i, s, d, m, summary in rows
-        ]
+        return [BuildRecord(i, s, d, m, json.loads(summary)) for i, s, d, m, summary in rows]
 
-    def decisions(self, build_id: int) -> list[dict[str, Any]]:
+    def decisions(self, build_id: int) -> list[Decision]:
+        """The decisions recorded for a build: the nodes that ran or were cut off."""
+        from .explain import Decision
+
         rows = self.conn.execute(
             "SELECT key, kind, status, reason, detail, wall_s FROM decisions WHERE build_id=? ORDER BY seq",
             (build_id,),
         ).fetchall()
-        return [
-            {"node": k, "kind": kind, "status": st, "reason": r, "detail": json.loads(d), "wall_s": w}
-            for k, kind, st, r, d, w in rows
-        ]
+        return [Decision(k, kind, st, r, json.loads(d), w) for k, kind, st, r, d, w in rows]
 
-    def reused_in_last_build(self, recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def reused_in_last_build(self, recorded: list[Decision]) -> list[Decision]:
         """Decisions of the last build's reused nodes, which are not stored.
 
         The stored graph is the last build's graph, so every node in it that the
         recorded decisions do not name was reused. (For older builds the graph
         may have changed since, so this is only exact for the last one.)
         """
-        named = {r["node"] for r in recorded}
+        from .explain import REUSED, Decision
+
+        named = {d.key for d in recorded}
         keys = [k for (k,) in self.conn.execute("SELECT key FROM sources ORDER BY key")]
         keys += [k for (k,) in self.conn.execute("SELECT key FROM nodes ORDER BY position, key")]
-        return [
-            {"node": k, "kind": k.split(":", 1)[0], "status": "reused", "reason": None, "detail": {}, "wall_s": 0.0}
-            for k in keys
-            if k not in named
-        ]
+        return [Decision(k, k.split(":", 1)[0], REUSED) for k in keys if k not in named]
 
     def counters(self) -> list[tuple[str, str, float]]:
         return list(self.conn.execute("SELECT name, labels, value FROM counters ORDER BY name, labels"))
@@ -735,6 +784,7 @@ class Store:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
 
 def _is_corrupt(exc: sqlite3.Error) -> bool:
     """A corrupt database (as opposed to a full disk, a read-only folder, a lock)."""

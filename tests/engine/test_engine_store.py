@@ -189,20 +189,20 @@ def test_last_20_builds_and_their_decisions_are_kept(wc):
     store = Store.open(cfg.store_dir)
     try:
         builds = store.builds(limit=100)
-        assert [b["id"] for b in builds] == ids[::-1][:KEEP_BUILDS]
-        assert builds[0]["summary"]["counters"]["files_read"] >= 1
+        assert [b.id for b in builds] == ids[::-1][:KEEP_BUILDS]
+        assert builds[0].summary["counters"]["files_read"] >= 1
         assert store.decisions(ids[0]) == []  # pruned with its build
         last = store.decisions(ids[-1])
         # what ran is stored; the last build's reused nodes are the rest of the stored graph
         ran = [d.key for d in out.result.decisions if d.status != ex.REUSED]
-        assert [d["node"] for d in last] == ran
+        assert [d.key for d in last] == ran
         reused = store.reused_in_last_build(last)
-        assert sorted(d["node"] for d in reused) == sorted(
+        assert sorted(d.key for d in reused) == sorted(
             d.key for d in out.result.decisions if d.status == ex.REUSED)
-        by = {d["node"]: d for d in last}
-        assert by["count:a.txt"]["reason"] == ex.INPUT_CHANGED
-        assert by["count:a.txt"]["detail"]["path"] == "docs/a.txt"
-        assert all(isinstance(d["wall_s"], float) for d in last)
+        by = {d.key: d for d in last}
+        assert by["count:a.txt"].reason == ex.INPUT_CHANGED
+        assert by["count:a.txt"].detail["path"] == "docs/a.txt"
+        assert all(isinstance(d.wall_s, float) for d in last)
         n = store.conn.execute("SELECT COUNT(DISTINCT build_id) FROM decisions").fetchone()[0]
         assert n == KEEP_BUILDS
     finally:
