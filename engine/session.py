@@ -91,7 +91,7 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
     generation the snapshot was written after.
 
     A store found damaged — by the build, by ``payload`` reading stored values,
-    or by the commit — is replaced and everything runs once more, in full
+    or by the commit — is replaced and the build runs once more, from scratch
     (``store.with_recovery``)."""
     targeted: Optional[fastpath.Observation] = None
     if observation is not None:

@@ -117,6 +117,8 @@ def rules_digest(rules: Mapping[str, Rule]) -> str:
 
 
 def roots_digest(roots: list[NodeSpec]) -> str:
+    """One fingerprint of the roots: a stored order, and a targeted walk over
+    it, hold only for the roots the stored graph was declared from."""
     return fingerprint.of_value([s.to_json() for s in roots])
 
 
