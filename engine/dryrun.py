@@ -10,23 +10,49 @@ written.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 from . import explain as ex
 from .sources import SourceReader
-from .spec import Rule, is_source, source_path
-from .store import Store
+from .spec import is_source, source_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
+
+    from .spec import Rule
+    from .store import Store
 
 WOULD_RUN = "would_run"
 MAY_RUN = "may_run"
 
 
-def dry_run(root: str, store: Store, rules: Mapping[str, Rule]) -> list[dict[str, Any]]:
+class Prediction:
+    """What the next build would do to one node: ``status`` is ``would_run``,
+    ``may_run`` or ``reused``; ``reason`` and ``detail`` as in ``explain``."""
+
+    __slots__ = ("key", "kind", "status", "reason", "detail")
+
+    def __init__(self, key: str, kind: str, status: str, reason: Optional[str], detail: dict[str, Any]) -> None:
+        self.key = key
+        self.kind = kind
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return f"Prediction({self.key!r}, {self.status!r}, reason={self.reason!r})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"node": self.key, "kind": self.kind, "status": self.status, "reason": self.reason,
+                "detail": self.detail}
+
+
+def dry_run(root: str, store: Store, rules: Mapping[str, Rule]) -> list[Prediction]:
+    """Every node of the last build's graph, in order, with what would happen to it."""
     prev = store.load()
     reader = SourceReader(root)
     src_fp: dict[str, str] = {}
     status: dict[str, str] = {}
-    out: list[dict[str, Any]] = []
+    out: list[Prediction] = []
 
     def source_fp(key: str) -> str:
         if key not in src_fp:
@@ -54,5 +80,5 @@ def dry_run(root: str, store: Store, rules: Mapping[str, Rule]) -> list[dict[str
         if verdict != ex.REUSED and rule is not None and rule.expands:
             detail = {**detail, "note": "may add or remove nodes"}
         status[key] = verdict
-        out.append({"node": key, "kind": spec.kind, "status": verdict, "reason": reason, "detail": detail})
+        out.append(Prediction(key, spec.kind, verdict, reason, detail))
     return out

@@ -91,6 +91,7 @@ def merge(increments: "Iterable[Increment]") -> "list[Increment]":
 
 def for_build(result) -> "list[Increment]":
     """The engine's own metrics for one build (``result``: a BuildResult)."""
+    from .explain import CUT_OFF, REUSED
     from .spec import is_source
 
     out: list[Increment] = [
@@ -104,13 +105,13 @@ def for_build(result) -> "list[Increment]":
     # each kind was not recomputed
     hits: dict[str, int] = dict(result.kind_counts)
     for d in result.decisions:
-        if d.status == "reused" or is_source(d.key):
+        if d.status == REUSED or is_source(d.key):
             continue
         hits[d.kind] = hits.get(d.kind, 0) - 1
         out.append(counter("promptgen_cache_misses_total", kind=d.kind))
         out.append(counter("promptgen_nodes_recomputed_total", kind=d.kind, reason=d.reason or ""))
         out.append(observe("promptgen_node_duration_seconds", d.wall_s, kind=d.kind))
-        if d.status == "cut_off":
+        if d.status == CUT_OFF:
             out.append(counter("promptgen_nodes_cut_off_total", kind=d.kind))
     out.extend(counter("promptgen_cache_hits_total", n, kind=kind) for kind, n in hits.items() if n > 0)
     return merge(out)
@@ -119,6 +120,8 @@ def for_build(result) -> "list[Increment]":
 def for_noop(kind_counts: "dict[str, int]", stat_count: int, duration_s: float) -> "list[Increment]":
     """Metrics of a no-op answered by the fast path: every node was a cache hit."""
     out: list[Increment] = [
+        # build.NOOP, spelled out: the no-op path does not import build.py
+        # (see promptgen/__init__.py)
         counter("promptgen_builds_total", mode="noop"),
         observe("promptgen_build_duration_seconds", duration_s),
         counter("promptgen_files_stat_total", stat_count),

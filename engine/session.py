@@ -17,11 +17,12 @@ import sqlite3
 import time
 
 from . import fastpath, journal, metrics
-from .build import BuildResult, build
+from .build import NOOP, BuildResult, build
+from .explain import REUSED
 from .lock import BuildLock
 from .spec import NodeSpec, Rule
 from .stamp import is_racy, stat_stamp
-from .store import Store, StoreDamaged, StoreUnavailable, one_line
+from .store import Store, StoreDamaged, StoreUnavailable, with_recovery
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,99 +88,36 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
     the snapshot's extra paths. ``observation``: what the fast-path check saw
     (its stamps are the known stamps); when it names the changed sources, the
     build is targeted at them (see ``build.py``) if the store is still at the
-    generation the snapshot was written after."""
+    generation the snapshot was written after.
+
+    A store found damaged — by the build, by ``payload`` reading stored values,
+    or by the commit — is replaced and the build runs once more, from scratch
+    (``store.with_recovery``)."""
     targeted: Optional[fastpath.Observation] = None
     if observation is not None:
         known_stamps = observation
         if observation.usable() and not force:
             targeted = observation
     warnings: list[str] = []
-    lock: Optional[BuildLock] = None
+    lock = _lock(config, wait, on_wait, warnings)
     store: Optional[Store] = None
     try:
-        try:
-            os.makedirs(config.store_dir, exist_ok=True)
-            lock = BuildLock(config.store_dir)
-            lock.acquire(wait=wait, on_wait=on_wait)
-        except OSError as exc:
-            lock = None
-            warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
         if lock is not None:
-            try:
-                store = Store.open(config.store_dir)
-                warnings.extend(store.warnings)
-            except (StoreUnavailable, sqlite3.Error) as exc:
-                warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
-        for attempt in (1, 2):
-            changed = targeted.changed if targeted is not None and attempt == 1 else None
+            store = _open_store(config, warnings)
+
+        def attempt(first: bool) -> Outcome:
+            changed = targeted.changed if targeted is not None and first else None
             result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes,
                            progress=progress, known_stamps=known_stamps, changed=changed,
                            generation=targeted.generation if changed is not None else None)
             if store is not None:
                 warnings.extend(w for w in store.warnings if w not in warnings)
-            try:
-                # the caller's views read stored values lazily: do it now, while a
-                # damaged value can still be answered by a clean rebuild
-                extra = extra_metrics(result) if extra_metrics else []
-                data = payload(result) if payload is not None else None
-            except StoreDamaged as exc:
-                if store is None or attempt == 2:
-                    raise
-                store.warnings.append(f"store {store.path} is damaged ({exc}); rebuilding from scratch")
-                store.discard()
-                store.damaged_on_open = True
-                continue
-            increments = metrics.for_build(result) + extra
             outcome = Outcome(result, warnings, store=store)
-            if store is None:
-                return outcome
-            if result.mode == "noop":
-                journal.append(config.store_dir, increments)
-            else:
-                # only a build that writes anyway folds the journal (in its own
-                # commit): a no-op must leave state.db untouched, even when earlier
-                # no-ops left lines
-                try:
-                    folded = journal.collect(config.store_dir, store)
-                except sqlite3.Error:
-                    folded = None
-                commit = result.commit
-                commit.build = {
-                    "started_ns": result.started_ns,
-                    "duration_s": result.duration_s,
-                    "mode": result.mode,
-                    "summary": summary(result),
-                }
-                # reused nodes are not written: they are most of a big graph, and the
-                # last build's are exactly the stored graph's other nodes (see
-                # Store.reused_in_last_build)
-                commit.decisions = [d for d in result.decisions if d.status != "reused"]
-                commit.metrics = increments
-                if folded is not None:
-                    commit.metrics = folded[0] + increments
-                    commit.meta.update(folded[1])
-                try:
-                    outcome.build_id = store.commit(commit)
-                except sqlite3.Error as exc:
-                    if attempt == 1 and _is_damage(exc):
-                        # pages no read had touched (a value, old decisions) are
-                        # damaged: the cache is replaced, as if found at load time
-                        store.warnings.append(f"store {store.path} is damaged ({one_line(str(exc))}); "
-                                              "rebuilding from scratch")
-                        store.discard()
-                        store.damaged_on_open = True
-                        continue
-                    warnings.append(f"could not save the store ({exc}); this answer is correct but not cached")
-                    fastpath.remove(config.store_dir)
-                    return outcome
-                if folded is not None:
-                    journal.rotate(config.store_dir, store, folded[1])
-            outcome.persisted = True
-            if data is not None:
-                _refresh_snapshot(config, result, data, known_stamps or {}, store.generation,
-                                  targeted if result.targeted else None)
+            _finish(config, outcome, payload, extra_metrics, known_stamps or {},
+                    targeted if result.targeted else None, may_recover=first)
             return outcome
-        raise AssertionError("unreachable: the second attempt returns or raises")
+
+        return with_recovery(store, attempt)
     except BaseException:
         if store is not None:
             store.close()
@@ -187,6 +125,96 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
     finally:
         if lock is not None:
             lock.release()
+
+
+def _lock(config: SessionConfig, wait: bool, on_wait: Optional[Callable[[Optional[int]], None]],
+          warnings: list[str]) -> Optional[BuildLock]:
+    """The store's lock, held; None (with a warning) when the folder is unusable."""
+    try:
+        os.makedirs(config.store_dir, exist_ok=True)
+        lock = BuildLock(config.store_dir)
+        lock.acquire(wait=wait, on_wait=on_wait)
+    except OSError as exc:
+        warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
+        return None
+    return lock
+
+
+def _open_store(config: SessionConfig, warnings: list[str]) -> Optional[Store]:
+    """The store (replaced, with its warning, if it was bad); None when it cannot be used."""
+    try:
+        store = Store.open(config.store_dir)
+    except (StoreUnavailable, sqlite3.Error) as exc:
+        warnings.append(f"cannot use the store in {config.store_dir} ({_why(exc)}); building without cache")
+        return None
+    warnings.extend(store.warnings)
+    return store
+
+
+def _finish(config: SessionConfig, outcome: Outcome, payload: Optional[Callable[[BuildResult], Any]],
+            extra_metrics: Optional[Callable[[BuildResult], list[metrics.Increment]]],
+            known_stamps: Mapping[str, Stamp], observation: Optional[fastpath.Observation],
+            may_recover: bool) -> None:
+    """Everything after the build: the caller's answer, metrics, the commit and
+    the snapshot. ``observation``: what a targeted build started from."""
+    result, store = outcome.result, outcome.store
+    # the caller's views read stored values lazily: do it now, while a
+    # damaged value can still be answered by a clean rebuild
+    extra = extra_metrics(result) if extra_metrics else []
+    data = payload(result) if payload is not None else None
+    increments = metrics.for_build(result) + extra
+    if store is None:
+        return
+    if result.mode == NOOP:
+        journal.append(config.store_dir, increments)
+    elif not _persist(config, outcome, increments, may_recover):
+        return
+    outcome.persisted = True
+    if data is not None:
+        _refresh_snapshot(config, result, data, known_stamps, store.generation, observation)
+
+
+def _persist(config: SessionConfig, outcome: Outcome, increments: list[metrics.Increment],
+             may_recover: bool) -> bool:
+    """Commit the build; False (with a warning) when it could not be saved.
+
+    Only a build that writes anyway folds the journal (in its own commit): a
+    no-op must leave state.db untouched, even when earlier no-ops left lines.
+    """
+    result, store = outcome.result, outcome.store
+    assert store is not None
+    try:
+        folded = journal.collect(config.store_dir, store)
+    except sqlite3.Error:
+        folded = None
+    commit = result.commit
+    commit.build = {
+        "started_ns": result.started_ns,
+        "duration_s": result.duration_s,
+        "mode": result.mode,
+        "summary": summary(result),
+    }
+    # reused nodes are not written: they are most of a big graph, and the
+    # last build's are exactly the stored graph's other nodes (see
+    # Store.reused_in_last_build)
+    commit.decisions = [d for d in result.decisions if d.status != REUSED]
+    commit.metrics = increments
+    if folded is not None:
+        commit.metrics = folded[0] + increments
+        commit.meta.update(folded[1])
+    try:
+        outcome.build_id = store.commit(commit)
+    except (StoreDamaged, sqlite3.Error) as exc:
+        if may_recover and isinstance(exc, StoreDamaged):
+            # pages no read had touched (a value, old decisions) are damaged:
+            # the store is replaced, as if found at load time
+            raise
+        outcome.warnings.append(f"could not save the store ({exc}); this answer is correct but not cached")
+        fastpath.remove(config.store_dir)
+        return False
+    if folded is not None:
+        journal.rotate(config.store_dir, store, folded[1])
+    return True
 
 
 def summary(result: BuildResult) -> dict[str, Any]:
@@ -249,12 +277,6 @@ def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any,
             return
         entries.append((path, stamp, None))
     fastpath.write(config.store_dir, config.snapshot_key, root, entries, payload, blobs)
-
-
-def _is_damage(exc: sqlite3.Error) -> bool:
-    """A corrupt database (as opposed to a full disk, a read-only folder, a lock)."""
-    name = getattr(exc, "sqlite_errorname", None) or ""
-    return name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB" or "malformed" in str(exc)
 
 
 def _why(exc: BaseException) -> str:

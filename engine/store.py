@@ -31,7 +31,11 @@ from .spec import NodeSpec, is_source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+    from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
+
+    from .explain import Decision
+
+    T = TypeVar("T")
 
 # 2: values stored as the canonical JSON their fingerprint hashes
 # 3: values in their own table: reading the graph (every node's trace, in
@@ -69,9 +73,19 @@ CREATE TABLE histograms (name TEXT NOT NULL, labels TEXT NOT NULL, buckets TEXT 
 
 #: Meta keys: the generation of the state, and the derived nodes per kind (JSON).
 #: The stored order is ``ORDER BY position, key``: a targeted build places new
-#: nodes at fractional positions, which may tie (harmlessly: see Builder._place_new).
+#: nodes at fractional positions, which may tie (harmlessly: see
+#: ``walk_targeted.TargetedWalk._place_new``).
 GENERATION = "generation"
 KINDS = "kinds"
+#: Meta keys the builds write: digests of the roots, of the stored order and of
+#: the rules the state was built with; and "1" when every node of the stored
+#: graph was declared exactly once (by one root or one expander), which makes
+#: patching an expander's children in place exact ("0" or absent: any
+#: structure change declares the graph anew).
+ROOTS = "roots"
+ORDER = "order"
+RULES = "rules"
+DECLARED_ONCE = "declared_once"
 #: Keys per ``IN (...)`` list (SQLite allows 32766 parameters; a few hundred is plenty).
 _CHUNK = 500
 
@@ -131,7 +145,7 @@ class Previous:
     ``source_count`` are the sizes of the whole stored graph.
     """
 
-    __slots__ = ("sources", "traces", "order", "meta", "absent", "targeted", "positions", "outside",
+    __slots__ = ("sources", "traces", "order", "meta", "absent", "positions", "outside",
                  "node_count", "source_count")
 
     def __init__(self, sources: Optional[dict[str, SourceRecord]] = None,
@@ -142,7 +156,6 @@ class Previous:
         self.order = [] if order is None else order
         self.meta = {} if meta is None else meta
         self.absent = absent
-        self.targeted = False
         self.positions: dict[str, int] = {}
         self.outside: dict[str, str] = {}
         self.node_count = len(self.traces)
@@ -182,6 +195,57 @@ class Commit:
             or self.order is not None
             or self.meta
         )
+
+
+class BuildRecord:
+    """One recorded build (``promptgen graph --explain``): when, how long, its
+    mode, and ``summary``, the ``promptgen build --json`` document it printed."""
+
+    __slots__ = ("id", "started_ns", "duration_s", "mode", "summary")
+
+    def __init__(self, id: int, started_ns: int, duration_s: float, mode: str, summary: dict[str, Any]) -> None:
+        self.id = id
+        self.started_ns = started_ns
+        self.duration_s = duration_s
+        self.mode = mode
+        self.summary = summary
+
+    def __repr__(self) -> str:
+        return f"BuildRecord(id={self.id!r}, mode={self.mode!r})"
+
+    # the summary's figures (session.summary writes them)
+    @property
+    def nodes(self) -> int:
+        return self.summary["nodes"]
+
+    @property
+    def recomputed(self) -> int:
+        return self.summary["recomputed"]
+
+    @property
+    def cut_off(self) -> int:
+        return self.summary["cut_off"]
+
+    @property
+    def reused(self) -> int:
+        return self.summary["reused"]
+
+    @property
+    def files_stat(self) -> int:
+        return self.summary["counters"]["files_stat"]
+
+    @property
+    def files_read(self) -> int:
+        return self.summary["counters"]["files_read"]
+
+    @property
+    def nodes_visited(self) -> Optional[int]:
+        """Nodes the build looked at (None in builds recorded before it was counted)."""
+        return self.summary["counters"].get("nodes_visited")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "started_ns": self.started_ns, "duration_s": self.duration_s, "mode": self.mode,
+                "summary": self.summary}
 
 
 def _lazy_listing(key: str, text: str) -> Callable[[], Any]:
@@ -337,6 +401,14 @@ class Store:
         self.conn = self._connect(self.path)
         self._check_schema(self.conn)
 
+    def recover(self, exc: StoreDamaged) -> None:
+        """The store was found damaged mid-build: say so (one line in
+        ``warnings``), discard it, and mark the empty one in its place so that
+        the rebuild says why every node runs (``store_missing_or_damaged``)."""
+        self.warnings.append(f"store {self.path} is damaged ({exc}); rebuilding from scratch")
+        self.discard()
+        self.damaged_on_open = True
+
     def close(self) -> None:
         self.conn.close()
 
@@ -359,20 +431,22 @@ class Store:
         self.generation = meta.get(GENERATION)
         return Previous(sources, traces, order, meta, absent)
 
-    def load_targeted(self, changed: Sequence[str], expect: Mapping[str, Optional[str]]) -> Optional[Previous]:
-        """The part of the last state that sources ``changed`` can reach, or None.
+    def meta_items(self) -> dict[str, str]:
+        """Every meta key and value (what the stored state is, see the keys above)."""
+        try:
+            return dict(self.conn.execute("SELECT key, value FROM meta"))
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(str(exc)) from exc
 
-        None when the stored state is not the one the caller expects: each
-        ``expect`` key must hold that value in meta (the generation the caller's
-        view of the sources was taken at, the roots and rule digests). Then the
-        caller builds from :meth:`load` instead.
+    def load_targeted(self, changed: Sequence[str], meta: dict[str, str]) -> Previous:
+        """The part of the last state that sources ``changed`` can reach.
+
+        ``meta`` is :meth:`meta_items`, which the caller has checked: the stored
+        state is the one its view of the sources was taken against, built with
+        the same roots and rules, and it has node counts (``KINDS``).
         """
         try:
-            meta = dict(self.conn.execute("SELECT key, value FROM meta"))
-            if any(meta.get(k) != v for k, v in expect.items()) or KINDS not in meta:
-                return None
             prev = Previous(meta=meta, absent=None)
-            prev.targeted = True
             prev.order = self._add_dependents(prev, changed)
             self._load_inputs_of(prev, prev.order, extra_sources=changed)
             prev.node_count = sum(json.loads(meta[KINDS]).values())
@@ -494,40 +568,36 @@ class Store:
             raise StoreDamaged(f"no stored value for {missing[0]}")
         return out
 
-    def builds(self, limit: int = KEEP_BUILDS) -> list[dict[str, Any]]:
+    def builds(self, limit: int = KEEP_BUILDS) -> list[BuildRecord]:
+        """The recorded builds, newest first."""
         rows = self.conn.execute(
             "SELECT id, started_ns, duration_s, mode, summary FROM builds ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
-        return [
-            {"id": i, "started_ns": s, "duration_s": d, "mode": m, "summary": json.loads(summary)}
-            for i, s, d, m, summary in rows
-        ]
+        return [BuildRecord(i, s, d, m, json.loads(summary)) for i, s, d, m, summary in rows]
 
-    def decisions(self, build_id: int) -> list[dict[str, Any]]:
+    def decisions(self, build_id: int) -> list[Decision]:
+        """The decisions recorded for a build: the nodes that ran or were cut off."""
+        from .explain import Decision
+
         rows = self.conn.execute(
             "SELECT key, kind, status, reason, detail, wall_s FROM decisions WHERE build_id=? ORDER BY seq",
             (build_id,),
         ).fetchall()
-        return [
-            {"node": k, "kind": kind, "status": st, "reason": r, "detail": json.loads(d), "wall_s": w}
-            for k, kind, st, r, d, w in rows
-        ]
+        return [Decision(k, kind, st, r, json.loads(d), w) for k, kind, st, r, d, w in rows]
 
-    def reused_in_last_build(self, recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def reused_in_last_build(self, recorded: list[Decision]) -> list[Decision]:
         """Decisions of the last build's reused nodes, which are not stored.
 
         The stored graph is the last build's graph, so every node in it that the
         recorded decisions do not name was reused. (For older builds the graph
         may have changed since, so this is only exact for the last one.)
         """
-        named = {r["node"] for r in recorded}
+        from .explain import REUSED, Decision
+
+        named = {d.key for d in recorded}
         keys = [k for (k,) in self.conn.execute("SELECT key FROM sources ORDER BY key")]
         keys += [k for (k,) in self.conn.execute("SELECT key FROM nodes ORDER BY position, key")]
-        return [
-            {"node": k, "kind": k.split(":", 1)[0], "status": "reused", "reason": None, "detail": {}, "wall_s": 0.0}
-            for k in keys
-            if k not in named
-        ]
+        return [Decision(k, k.split(":", 1)[0], REUSED) for k in keys if k not in named]
 
     def counters(self) -> list[tuple[str, str, float]]:
         return list(self.conn.execute("SELECT name, labels, value FROM counters ORDER BY name, labels"))
@@ -546,62 +616,37 @@ class Store:
 
     # -- writing -----------------------------------------------------------
     def commit(self, commit: Commit) -> Optional[int]:
-        """Apply ``commit`` atomically; returns the new build id (if one is recorded)."""
-        conn = self.conn
-        build_id = None
+        """Apply ``commit`` atomically; returns the new build id (if one is recorded).
+
+        A corrupt database raises StoreDamaged, as a read would: the caller
+        recovers (:meth:`recover`) and builds again. Any other ``sqlite3.Error``
+        (a full disk, a read-only folder, a lock) is raised as it is: the
+        answer stands, only caching it failed.
+        """
         generation = None
         if commit.writes_state():
             generation = os.urandom(8).hex()
             commit.meta[GENERATION] = generation
         try:
+            build_id = self._transaction(commit)
+        except BaseException as exc:
+            if generation is not None:
+                del commit.meta[GENERATION]
+            if isinstance(exc, sqlite3.Error) and _is_corrupt(exc):
+                raise StoreDamaged(str(exc)) from exc
+            raise
+        if generation is not None:
+            self.generation = generation
+        return build_id
+
+    def _transaction(self, commit: Commit) -> Optional[int]:
+        """Write ``commit`` in one transaction, rolled back on any failure."""
+        conn = self.conn
+        build_id = None
+        try:
             conn.execute("BEGIN IMMEDIATE")
-            if commit.sources_delete:
-                conn.executemany("DELETE FROM sources WHERE key=?", [(k,) for k in commit.sources_delete])
-            if commit.sources_upsert:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            key,
-                            *(rec.stamp if rec.stamp is not None else (None, None, None, None)),
-                            rec.recorded_ns,
-                            rec.fingerprint,
-                            None if not key.startswith("dir:") or rec.value is None else _dumps(rec.value),
-                        )
-                        for key, rec in commit.sources_upsert.items()
-                    ],
-                )
-            if commit.nodes_delete:
-                conn.executemany("DELETE FROM nodes WHERE key=?", [(k,) for k in commit.nodes_delete])
-                conn.executemany("DELETE FROM node_values WHERE key=?", [(k,) for k in commit.nodes_delete])
-                conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_delete])
-            if commit.nodes_upsert:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,COALESCE((SELECT position FROM nodes WHERE key=?), ?))",
-                    [
-                        (
-                            key,
-                            trace.spec.kind,
-                            _dumps(trace.spec.to_json()),
-                            trace.rule_version,
-                            _dumps(trace.input_fps),
-                            trace.fingerprint,
-                            key,
-                            commit.positions.get(key, -1),
-                        )
-                        for key, (trace, encoded) in commit.nodes_upsert.items()
-                    ],
-                )
-                conn.executemany(
-                    "INSERT OR REPLACE INTO node_values VALUES (?,?)",
-                    [(key, encoded) for key, (_, encoded) in commit.nodes_upsert.items()],
-                )
-                # a recomputed node may read other inputs than before (its spec changed)
-                conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_upsert])
-                conn.executemany(
-                    "INSERT OR IGNORE INTO edges VALUES (?,?)",
-                    [(i, key) for key, (trace, _) in commit.nodes_upsert.items() for i in trace.spec.inputs],
-                )
+            self._write_sources(commit)
+            self._write_nodes(commit)
             if commit.order is not None:
                 conn.executemany(
                     "UPDATE nodes SET position=? WHERE key=?", [(i, k) for i, k in enumerate(commit.order)]
@@ -609,22 +654,7 @@ class Store:
             if commit.meta:
                 conn.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", list(commit.meta.items()))
             if commit.build is not None:
-                b = commit.build
-                cur = conn.execute(
-                    "INSERT INTO builds (started_ns, duration_s, mode, summary) VALUES (?,?,?,?)",
-                    (b["started_ns"], b["duration_s"], b["mode"], _dumps(b["summary"])),
-                )
-                build_id = cur.lastrowid
-                conn.executemany(
-                    "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?)",
-                    [
-                        (build_id, seq, d.key, d.kind, d.status, d.reason, _dumps(d.detail), d.wall_s)
-                        for seq, d in enumerate(commit.decisions)
-                    ],
-                )
-                oldest = build_id - KEEP_BUILDS
-                conn.execute("DELETE FROM decisions WHERE build_id<=?", (oldest,))
-                conn.execute("DELETE FROM builds WHERE id<=?", (oldest,))
+                build_id = self._record_build(commit.build, commit.decisions)
             if commit.metrics:
                 self._apply_metrics(commit.metrics)
             conn.execute("COMMIT")
@@ -633,11 +663,82 @@ class Store:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            if generation is not None:
-                del commit.meta[GENERATION]
             raise
-        if generation is not None:
-            self.generation = generation
+        return build_id
+
+    def _write_sources(self, commit: Commit) -> None:
+        conn = self.conn
+        if commit.sources_delete:
+            conn.executemany("DELETE FROM sources WHERE key=?", [(k,) for k in commit.sources_delete])
+        if commit.sources_upsert:
+            conn.executemany(
+                "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        key,
+                        *(rec.stamp if rec.stamp is not None else (None, None, None, None)),
+                        rec.recorded_ns,
+                        rec.fingerprint,
+                        None if not key.startswith("dir:") or rec.value is None else _dumps(rec.value),
+                    )
+                    for key, rec in commit.sources_upsert.items()
+                ],
+            )
+
+    def _write_nodes(self, commit: Commit) -> None:
+        """Traces, values and edges of the nodes that left the graph or ran."""
+        conn = self.conn
+        if commit.nodes_delete:
+            conn.executemany("DELETE FROM nodes WHERE key=?", [(k,) for k in commit.nodes_delete])
+            conn.executemany("DELETE FROM node_values WHERE key=?", [(k,) for k in commit.nodes_delete])
+            conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_delete])
+        if not commit.nodes_upsert:
+            return
+        conn.executemany(
+            "INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,COALESCE((SELECT position FROM nodes WHERE key=?), ?))",
+            [
+                (
+                    key,
+                    trace.spec.kind,
+                    _dumps(trace.spec.to_json()),
+                    trace.rule_version,
+                    _dumps(trace.input_fps),
+                    trace.fingerprint,
+                    key,
+                    commit.positions.get(key, -1),
+                )
+                for key, (trace, encoded) in commit.nodes_upsert.items()
+            ],
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO node_values VALUES (?,?)",
+            [(key, encoded) for key, (_, encoded) in commit.nodes_upsert.items()],
+        )
+        # a recomputed node may read other inputs than before (its spec changed)
+        conn.executemany("DELETE FROM edges WHERE node=?", [(k,) for k in commit.nodes_upsert])
+        conn.executemany(
+            "INSERT OR IGNORE INTO edges VALUES (?,?)",
+            [(i, key) for key, (trace, _) in commit.nodes_upsert.items() for i in trace.spec.inputs],
+        )
+
+    def _record_build(self, b: dict[str, Any], decisions: list[Any]) -> Optional[int]:
+        """The build's row and decisions; only the last ``KEEP_BUILDS`` are kept."""
+        conn = self.conn
+        cur = conn.execute(
+            "INSERT INTO builds (started_ns, duration_s, mode, summary) VALUES (?,?,?,?)",
+            (b["started_ns"], b["duration_s"], b["mode"], _dumps(b["summary"])),
+        )
+        build_id = cur.lastrowid
+        conn.executemany(
+            "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (build_id, seq, d.key, d.kind, d.status, d.reason, _dumps(d.detail), d.wall_s)
+                for seq, d in enumerate(decisions)
+            ],
+        )
+        oldest = build_id - KEEP_BUILDS
+        conn.execute("DELETE FROM decisions WHERE build_id<=?", (oldest,))
+        conn.execute("DELETE FROM builds WHERE id<=?", (oldest,))
         return build_id
 
     def _apply_metrics(self, increments: Iterable[tuple[str, str, str, float]]) -> None:
@@ -683,3 +784,27 @@ class Store:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    """A corrupt database (as opposed to a full disk, a read-only folder, a lock)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB" or "malformed" in str(exc)
+
+
+def with_recovery(store: Optional[Store], attempt: Callable[[bool], T]) -> T:
+    """``attempt(True)``; if it finds the store damaged, recover it (see
+    :meth:`Store.recover`) and return ``attempt(False)`` — once: damage found
+    again, or without a store, is raised.
+
+    The one place where "warn, discard, build again" is written: ``build``
+    uses it around loading and walking, the session around building,
+    reading the answer and committing.
+    """
+    try:
+        return attempt(True)
+    except StoreDamaged as exc:
+        if store is None:
+            raise
+        store.recover(exc)
+    return attempt(False)

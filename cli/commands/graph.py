@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
-from promptgen.engine.explain import describe_reason
+from promptgen.engine.explain import CUT_OFF, FORCED, RAN, REUSED, describe_reason
+from promptgen.engine.inspection import StoredGraph, build_decisions, recorded_builds
 
 from ..output import info
 from ..storeview import open_store
@@ -15,6 +15,14 @@ from ..workspace import UsageError, locate
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from typing import TextIO
+
+    from promptgen.engine.dryrun import Prediction
+    from promptgen.engine.explain import Decision
+    from promptgen.engine.store import BuildRecord, Store
+
+#: How --explain labels each status.
+LABELS = {RAN: "ran", CUT_OFF: "cut off", REUSED: "reused"}
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -32,28 +40,26 @@ def run(ns: argparse.Namespace) -> int:
             return _print_dry_run(rows, ns)
         if ns.explain or ns.node or ns.all or ns.build != 1:  # --build/--all only mean something here
             return _explain(store, ns)
-        prev = store.load()
-    kinds: dict[str, int] = {}
-    for t in prev.traces.values():
-        kinds[t.spec.kind] = kinds.get(t.spec.kind, 0) + 1
-    edges = sum(len(t.spec.inputs) for t in prev.traces.values())
-    sys.stdout.write(f"{len(prev.traces)} derived nodes and {len(prev.sources)} sources, {edges} edges\n")
-    for k, n in sorted(kinds.items()):
+        graph = StoredGraph.load(store)
+    sys.stdout.write(f"{graph.node_count} derived nodes and {graph.source_count} sources, "
+                     f"{graph.edge_count()} edges\n")
+    for k, n in sorted(graph.kind_counts().items()):
         sys.stdout.write(f"  {k:<12} {n}\n")
     sys.stdout.write("see `promptgen graph --explain` and `promptgen graph --format dot`\n")
     return 0
 
 
-def _export(store, ns: argparse.Namespace) -> int:
+def _export(store: Store, ns: argparse.Namespace) -> int:
     from promptgen.engine import graph
 
-    prev = store.load()
-    g = graph.digraph({k: t.spec for k, t in prev.traces.items()})
-    for key, trace in prev.traces.items():  # what each node is, as the last build left it
-        g.nodes[key].update(rule_version=trace.rule_version, fingerprint=trace.fingerprint)
-    for key, rec in prev.sources.items():
+    stored = StoredGraph.load(store)
+    specs = stored.specs()
+    g = graph.digraph(specs)
+    for key in specs:  # what each node is, as the last build left it
+        g.nodes[key].update(rule_version=stored.rule_version(key), fingerprint=stored.fingerprint(key))
+    for key, fp in stored.source_fingerprints().items():
         if key in g:
-            g.nodes[key]["fingerprint"] = rec.fingerprint
+            g.nodes[key]["fingerprint"] = fp
     if ns.node:
         keep = {n for n in g if ns.node in n}
         if not keep:
@@ -70,65 +76,61 @@ def _export(store, ns: argparse.Namespace) -> int:
     return 0
 
 
-def _explain(store, ns: argparse.Namespace) -> int:
-    builds = store.builds()
+def _explain(store: Store, ns: argparse.Namespace) -> int:
+    builds = recorded_builds(store)
     if not builds:
         raise UsageError("no build recorded yet: run `promptgen build` first")
     if not 1 <= ns.build <= len(builds):
         raise UsageError(f"--build must be between 1 and {len(builds)} (the recorded builds, newest first)")
     b = builds[ns.build - 1]
-    rows = store.decisions(b["id"])  # the nodes that ran or were cut off
-    if ns.build == 1:
-        rows += store.reused_in_last_build(rows)
-    elif ns.all:
+    decisions = build_decisions(store, b, last=ns.build == 1)
+    if ns.build != 1 and ns.all:
         info("promptgen: reused nodes are listed for the last build only (--build 1)")
     if ns.node:
-        rows = [r for r in rows if ns.node in r["node"]]
-        if not rows:
-            raise UsageError(f"no node of build #{b['id']} matches {ns.node!r}")
+        decisions = [d for d in decisions if ns.node in d.key]
+        if not decisions:
+            raise UsageError(f"no node of build #{b.id} matches {ns.node!r}")
     if ns.json:
-        sys.stdout.write(json.dumps({"build": b, "decisions": rows}, indent=2, ensure_ascii=False) + "\n")
+        doc = {"build": b.to_json(), "decisions": [d.to_json() for d in decisions]}
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         return 0
-    _print_explain(b, rows, ns, store)
+    _print_explain(b, decisions, ns, store)
     return 0
 
 
-def _visited(summary: dict[str, Any]) -> str:
+def _visited(b: BuildRecord) -> str:
     """How much of the graph a targeted build looked at (nothing for a full walk)."""
-    visited = summary["counters"].get("nodes_visited")
-    if visited is None or visited >= summary["nodes"]:
+    visited = b.nodes_visited
+    if visited is None or visited >= b.nodes:
         return ""
-    return f"; looked at {visited} of {summary['nodes']} nodes (the dependents of what changed)"
+    return f"; looked at {visited} of {b.nodes} nodes (the dependents of what changed)"
 
 
-def _print_explain(b: dict[str, Any], rows: list[dict[str, Any]], ns: argparse.Namespace, store) -> None:
-    s = b["summary"]
+def _print_explain(b: BuildRecord, decisions: list[Decision], ns: argparse.Namespace, store: Store) -> None:
     out = sys.stdout
-    out.write(f"build #{b['id']} ({b['mode']}, {b['duration_s'] * 1000:.1f} ms): {s['nodes']} nodes, "
-              f"{s['recomputed']} recomputed ({s['cut_off']} cut off), {s['reused']} reused; files "
-              f"stat'ed {s['counters']['files_stat']}, read {s['counters']['files_read']}{_visited(s)}\n\n")
-    shown = rows if ns.all else [r for r in rows if r["status"] != "reused"]
+    out.write(f"build #{b.id} ({b.mode}, {b.duration_s * 1000:.1f} ms): {b.nodes} nodes, "
+              f"{b.recomputed} recomputed ({b.cut_off} cut off), {b.reused} reused; files "
+              f"stat'ed {b.files_stat}, read {b.files_read}{_visited(b)}\n\n")
+    shown = decisions if ns.all else [d for d in decisions if d.status != REUSED]
     if not shown:
         out.write("nothing ran: every node was reused\n")
-    for r in shown:
-        label = {"ran": "ran", "cut_off": "cut off", "reused": "reused"}[r["status"]]
-        out.write(f"{label:<8} {r['node']}  ({r['wall_s'] * 1000:.3f} ms)\n")
-        if r["status"] != "reused":
-            why = describe_reason(r["reason"], r["detail"])
-            if r["status"] == "cut_off":
+    for d in shown:
+        out.write(f"{LABELS[d.status]:<8} {d.key}  ({d.wall_s * 1000:.3f} ms)\n")
+        if d.status != REUSED:
+            why = describe_reason(d.reason, d.detail)
+            if d.status == CUT_OFF:
                 # under --force every node runs anyway: its dependents were not spared
-                why += ("; value unchanged" if r["reason"] == "forced"
+                why += ("; value unchanged" if d.reason == FORCED
                         else "; value unchanged, so its dependents were not re-run")
             out.write(f"         {why}\n")
-    _critical_path(store, rows, out)
+    _critical_path(store, decisions, out)
 
 
-def _critical_path(store, rows, out) -> None:
+def _critical_path(store: Store, decisions: list[Decision], out: TextIO) -> None:
     from promptgen.engine.graph import critical_path
 
-    prev = store.load()
-    specs = {k: t.spec for k, t in prev.traces.items()}
-    wall = {r["node"]: r["wall_s"] for r in rows}
+    specs = StoredGraph.load(store).specs()
+    wall = {d.key: d.wall_s for d in decisions}
     path, total = critical_path(specs, wall)
     if total > 0:
         out.write(f"\ncritical path ({total * 1000:.3f} ms of rule time):\n")
@@ -136,26 +138,28 @@ def _critical_path(store, rows, out) -> None:
             out.write(f"  {wall.get(key, 0.0) * 1000:8.3f} ms  {key}\n")
 
 
-def _print_dry_run(rows: list[dict[str, Any]], ns: argparse.Namespace) -> int:
+def _print_dry_run(rows: list[Prediction], ns: argparse.Namespace) -> int:
+    from promptgen.engine.dryrun import MAY_RUN, WOULD_RUN
+
     if ns.node:
-        rows = [r for r in rows if ns.node in r["node"]]
+        rows = [r for r in rows if ns.node in r.key]
     if ns.json:
-        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps([r.to_json() for r in rows], indent=2, ensure_ascii=False) + "\n")
         return 0
     # plain lines like --explain: a table cut the long node keys to "…" (in a
     # pipe, at 120 columns), so neither a reader nor grep could find the file
-    pending = [r for r in rows if r["status"] != "reused"]
+    pending = [r for r in rows if r.status != REUSED]
     out = sys.stdout
     if not pending:
         out.write(f"nothing would run: all {len(rows)} nodes are up to date\n")
         return 0
     out.write(f"what `promptgen build` would do now ({len(pending)} of {len(rows)} nodes):\n\n")
     for r in pending:
-        why = describe_reason(r["reason"], r["detail"])
-        if r["status"] == "may_run":
-            why = f"only if {r['detail'].get('node')} changes value"
-        if r["detail"].get("note"):
-            why += f"; {r['detail']['note']}"
-        label = "run" if r["status"] == "would_run" else "maybe run"
-        out.write(f"{label:<10} {r['node']}\n{'':<10} {why}\n")
+        why = describe_reason(r.reason, r.detail)
+        if r.status == MAY_RUN:
+            why = f"only if {r.detail.get('node')} changes value"
+        if r.detail.get("note"):
+            why += f"; {r.detail['note']}"
+        label = "run" if r.status == WOULD_RUN else "maybe run"
+        out.write(f"{label:<10} {r.key}\n{'':<10} {why}\n")
     return 0

@@ -379,16 +379,16 @@ def _pick_tree(tmp_path, config_text: str):
 
 
 def _rebuild_watching_respec(root, cfg, monkeypatch):
-    from promptgen.engine import build as build_mod
+    from promptgen.engine.walk_full import FullWalk
 
     calls = []
-    real = build_mod.Builder._respec_from_expanders
+    real = FullWalk.declare_again
 
     def spy(self):
         calls.append(1)
         return real(self)
 
-    monkeypatch.setattr(build_mod.Builder, "_respec_from_expanders", spy)
+    monkeypatch.setattr(FullWalk, "declare_again", spy)
     out, values = session_build(cfg, TREE_ROOTS, TREE_RULES)
     assert values == all_values(build(root, TREE_ROOTS, TREE_RULES))
     return out, values, bool(calls)

@@ -189,20 +189,20 @@ def test_last_20_builds_and_their_decisions_are_kept(wc):
     store = Store.open(cfg.store_dir)
     try:
         builds = store.builds(limit=100)
-        assert [b["id"] for b in builds] == ids[::-1][:KEEP_BUILDS]
-        assert builds[0]["summary"]["counters"]["files_read"] >= 1
+        assert [b.id for b in builds] == ids[::-1][:KEEP_BUILDS]
+        assert builds[0].summary["counters"]["files_read"] >= 1
         assert store.decisions(ids[0]) == []  # pruned with its build
         last = store.decisions(ids[-1])
         # what ran is stored; the last build's reused nodes are the rest of the stored graph
         ran = [d.key for d in out.result.decisions if d.status != ex.REUSED]
-        assert [d["node"] for d in last] == ran
+        assert [d.key for d in last] == ran
         reused = store.reused_in_last_build(last)
-        assert sorted(d["node"] for d in reused) == sorted(
+        assert sorted(d.key for d in reused) == sorted(
             d.key for d in out.result.decisions if d.status == ex.REUSED)
-        by = {d["node"]: d for d in last}
-        assert by["count:a.txt"]["reason"] == ex.INPUT_CHANGED
-        assert by["count:a.txt"]["detail"]["path"] == "docs/a.txt"
-        assert all(isinstance(d["wall_s"], float) for d in last)
+        by = {d.key: d for d in last}
+        assert by["count:a.txt"].reason == ex.INPUT_CHANGED
+        assert by["count:a.txt"].detail["path"] == "docs/a.txt"
+        assert all(isinstance(d.wall_s, float) for d in last)
         n = store.conn.execute("SELECT COUNT(DISTINCT build_id) FROM decisions").fetchone()[0]
         assert n == KEEP_BUILDS
     finally:
@@ -457,7 +457,7 @@ def test_damage_found_only_by_the_commit_replaces_the_store(wc, monkeypatch):
     session_build(cfg, WC_ROOTS, wc_rules())
     write(os.path.join(root, "docs/a.txt"), "changed")
     past_racy_window()  # so that the build after the recovery is a no-op
-    real = Store.commit
+    real = Store._transaction  # the transaction, beneath Store.commit's reading of the error
     calls = []
 
     def commit_once_malformed(self, commit):
@@ -468,14 +468,39 @@ def test_damage_found_only_by_the_commit_replaces_the_store(wc, monkeypatch):
             raise exc
         return real(self, commit)
 
-    monkeypatch.setattr(Store, "commit", commit_once_malformed)
+    monkeypatch.setattr(Store, "_transaction", commit_once_malformed)
     out, values = session_build(cfg, WC_ROOTS, wc_rules())
     assert len(calls) == 2 and out.persisted
     assert [w for w in out.warnings if "damaged" in w] and not [w for w in out.warnings if "could not save" in w]
     assert values == all_values(build(root, WC_ROOTS, wc_rules()))
-    monkeypatch.setattr(Store, "commit", real)
+    monkeypatch.setattr(Store, "_transaction", real)
     out, _ = session_build(cfg, WC_ROOTS, wc_rules())
     assert out.warnings == [] and out.result.mode == "noop"
+
+
+@pytest.mark.parametrize("errorname, raised", [
+    ("SQLITE_CORRUPT", StoreDamaged), ("SQLITE_NOTADB", StoreDamaged), ("SQLITE_FULL", sqlite3.OperationalError),
+])
+def test_commit_reads_a_corrupt_database_as_damage(wc, monkeypatch, errorname, raised):
+    """Like every read, the commit calls a corrupt database damage; other errors pass as they are,
+    and a failed commit leaves no generation behind."""
+    root, cfg = wc
+    out, _ = session_build(cfg, WC_ROOTS, wc_rules())
+    commit = out.result.commit
+
+    def failing(self, commit):
+        exc = sqlite3.OperationalError("database disk image is malformed" if raised is StoreDamaged else "full")
+        exc.sqlite_errorname = errorname
+        raise exc
+
+    monkeypatch.setattr(Store, "_transaction", failing)
+    store = Store.open(cfg.store_dir)
+    try:
+        with pytest.raises(raised):
+            store.commit(commit)
+    finally:
+        store.close()
+    assert "generation" not in commit.meta
 
 
 def test_a_full_disk_at_commit_is_not_called_damage(wc, monkeypatch):
