@@ -19,7 +19,7 @@ changes nothing costs about as much as starting Python."""
 class _Version(argparse.Action):
     """--version, reading the installed metadata only when asked (importlib.metadata is slow to import)."""
 
-    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[override]
+    def __call__(self, parser, namespace, values, option_string=None):
         from importlib.metadata import PackageNotFoundError, version
 
         try:

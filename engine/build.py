@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from .sources import SourceRecord
     from .spec import JSON, NodeSpec, Rule
-    from .stamp import Stamp
+    from .stamp import KnownStamps, Stamp
     from .state import BuildCounters
     from .store import Store
     from .walk_full import FullWalk
@@ -197,7 +197,7 @@ def build(root: str, roots: list[NodeSpec], rules: Mapping[str, Rule],
           store: Optional[Store] = None, *, force: bool = False,
           max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
           progress: Optional[Callable[[int, int], None]] = None,
-          known_stamps: Optional[Mapping[str, Stamp]] = None,
+          known_stamps: Optional[KnownStamps] = None,
           changed: Optional[Collection[str]] = None, generation: Optional[str] = None) -> BuildResult:
     """Bring every node reachable from ``roots`` up to date; does not commit.
 

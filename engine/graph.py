@@ -51,10 +51,10 @@ def critical_path(specs: Mapping[str, NodeSpec], wall: Mapping[str, float]) -> t
         return [], 0.0
     end = max(best, key=lambda n: best[n])
     path = []
-    node: Optional[str] = end
-    while node is not None:
-        path.append(node)
-        node = back[node]
+    step: Optional[str] = end
+    while step is not None:
+        path.append(step)
+        step = back[step]
     path.reverse()
     return path, best[end]
 

@@ -28,7 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Mapping, Optional, Sequence
 
-    from .stamp import Stamp
+    from .stamp import KnownStamps, Stamp
 
 
 class SessionConfig:
@@ -80,7 +80,7 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
         payload: Optional[Callable[[BuildResult], Any]] = None,
         extra_metrics: Optional[Callable[[BuildResult], list[metrics.Increment]]] = None,
         progress: Optional[Callable[[int, int], None]] = None,
-        known_stamps: Optional[Mapping[str, Stamp]] = None,
+        known_stamps: Optional[KnownStamps] = None,
         observation: Optional[fastpath.Observation] = None) -> Outcome:
     """Build under the lock and persist; raises ``LockBusy`` when ``wait`` is False.
 
@@ -105,11 +105,14 @@ def run(config: SessionConfig, roots: list[NodeSpec], rules: Mapping[str, Rule],
         if lock is not None:
             store = _open_store(config, warnings)
 
+        changed_sources = targeted.changed if targeted is not None else None
+        generation = targeted.generation if targeted is not None else None
+
         def attempt(first: bool) -> Outcome:
-            changed = targeted.changed if targeted is not None and first else None
+            changed = changed_sources if first else None
             result = build(config.root, roots, rules, store, force=force, max_file_bytes=config.max_file_bytes,
                            progress=progress, known_stamps=known_stamps, changed=changed,
-                           generation=targeted.generation if changed is not None else None)
+                           generation=generation if changed is not None else None)
             if store is not None:
                 warnings.extend(w for w in store.warnings if w not in warnings)
             outcome = Outcome(result, warnings, store=store)
@@ -153,7 +156,7 @@ def _open_store(config: SessionConfig, warnings: list[str]) -> Optional[Store]:
 
 def _finish(config: SessionConfig, outcome: Outcome, payload: Optional[Callable[[BuildResult], Any]],
             extra_metrics: Optional[Callable[[BuildResult], list[metrics.Increment]]],
-            known_stamps: Mapping[str, Stamp], observation: Optional[fastpath.Observation],
+            known_stamps: KnownStamps, observation: Optional[fastpath.Observation],
             may_recover: bool) -> None:
     """Everything after the build: the caller's answer, metrics, the commit and
     the snapshot. ``observation``: what a targeted build started from."""
@@ -240,7 +243,7 @@ def summary(result: BuildResult) -> dict[str, Any]:
 
 
 def _refresh_snapshot(config: SessionConfig, result: BuildResult, answer: Any,
-                      known_stamps: Mapping[str, Stamp], generation: Optional[str],
+                      known_stamps: KnownStamps, generation: Optional[str],
                       observation: Optional[fastpath.Observation] = None) -> None:
     """Write the fast-path snapshot, unless a stamp is racy (then the next build checks).
 

@@ -20,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Mapping, Optional
 
-    from .stamp import Stamp
+    from .stamp import KnownStamps, Stamp
 
 DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -99,7 +99,7 @@ class SourceReader:
     """Checks and reads the sources of one build, under one root."""
 
     def __init__(self, root: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-                 known_stamps: Optional[Mapping[str, Stamp]] = None) -> None:
+                 known_stamps: Optional[KnownStamps] = None) -> None:
         self.root = os.path.abspath(root)
         self.root_real = os.path.realpath(self.root)
         self._root_slash = os.path.join(self.root, "")  # keys hold relative "/" paths

@@ -23,7 +23,13 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional
+    from typing import Any, Optional, Protocol
+
+    class KnownStamps(Protocol):
+        """Stamps observed moments ago by absolute path: a dict, or what the
+        no-op check saw (``fastpath.Observation``)."""
+
+        def get(self, path: str, default: Any = None) -> Any: ...
 
 Stamp = tuple[int, int, int, int]
 

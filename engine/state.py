@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from .sources import SourceRecord
     from .spec import JSON, Rule
-    from .stamp import Stamp
+    from .stamp import KnownStamps, Stamp
     from .store import Previous, Store
 
 
@@ -146,7 +146,7 @@ class BuildState:
     def __init__(self, root: str, roots: list[NodeSpec], rules: Mapping[str, Rule], store: Optional[Store],
                  prev: Previous, force: bool, max_file_bytes: int,
                  progress: Optional[Callable[[int, int], None]] = None,
-                 known_stamps: Optional[Mapping[str, Stamp]] = None) -> None:
+                 known_stamps: Optional[KnownStamps] = None) -> None:
         self.roots = roots
         self.rules = rules
         self.store = store

@@ -156,7 +156,7 @@ class Previous:
         self.order = [] if order is None else order
         self.meta = {} if meta is None else meta
         self.absent = absent
-        self.positions: dict[str, int] = {}
+        self.positions: dict[str, float] = {}
         self.outside: dict[str, str] = {}
         self.node_count = len(self.traces)
         self.source_count = len(self.sources)
@@ -318,6 +318,7 @@ class Store:
                 cls._check_schema(conn)
             except sqlite3.DatabaseError as exc:
                 raise StoreUnavailable(f"cannot create {path}: {exc}") from exc
+        assert conn is not None  # connected, or reconnected after discarding a bad file
         store = cls(store_dir, conn)
         store.warnings = warnings
         store.damaged_on_open = bool(warnings)
@@ -729,6 +730,7 @@ class Store:
             (b["started_ns"], b["duration_s"], b["mode"], _dumps(b["summary"])),
         )
         build_id = cur.lastrowid
+        assert build_id is not None  # an INSERT into a rowid table
         conn.executemany(
             "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?)",
             [
