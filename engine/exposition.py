@@ -1,7 +1,7 @@
 """Prometheus text exposition of the stored metrics, via prometheus_client.
 
-prometheus_client is imported here only (it costs ~90 ms to import): by
-``promptgen metrics``, never by a build.
+prometheus_client is imported here only, by ``promptgen metrics``: it is slow to
+import and no build needs it.
 """
 
 from __future__ import annotations

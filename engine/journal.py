@@ -11,10 +11,7 @@ Line format (tab-separated): ``c|h <name> <labels> <amount>``.
 """
 
 import os
-# typing imports re (~10 ms): this module is on the no-op path, so types are
-# for checkers only.
-# On the no-op path: annotations are strings rather than `from __future__ import
-# annotations`, which imports the __future__ module (~0.25 ms, 2% of a no-op).
+# on the no-op path: see "Import cost" in promptgen/__init__.py
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Iterable, Optional

@@ -2,9 +2,9 @@
 
 Uses the standard library's ``graphlib``: scheduling is on the path of every
 build whose structure changed (an edit that changes which template a prompt
-uses is enough), and importing networkx costs 120–330 ms here — ten times the
-whole budget of such an edit. networkx stays the model for everything that
-looks at the graph as a whole (``graph.py``: export, explain, critical path).
+uses is enough), and importing networkx would cost such an edit several times
+its whole budget. networkx stays the model for everything that looks at the
+graph as a whole (``graph.py``: export, explain, critical path).
 """
 
 from __future__ import annotations

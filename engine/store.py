@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # 2: values stored as the canonical JSON their fingerprint hashes
 # 3: values in their own table: reading the graph (every node's trace, in
-#    order) no longer reads the pages of large values (~2 ms on the corpus)
+#    order) no longer reads the pages of large values
 # 4: the graph's edges, the generation, the rule digest and the node counts per
 #    kind: a build of a few changed sources loads only what depends on them
 SCHEMA_VERSION = 4
@@ -353,7 +353,7 @@ class Store:
         conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
         conn.execute("PRAGMA journal_mode=DELETE")
         # A cache: the journal keeps kill -9 safe; an OS crash can at worst damage the
-        # file, which open() detects and rebuilds. Skipping fsync saves ~30 ms a build.
+        # file, which open() detects and rebuilds. An fsync would cost more than the build.
         conn.execute("PRAGMA synchronous=OFF")
         return conn
 
