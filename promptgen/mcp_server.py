@@ -1,0 +1,1065 @@
+"""``promptgen mcp``: the workspace's answers as MCP tools, from a process that stays warm.
+
+A coding agent reads the prompts promptgen renders. This module serves them over
+the Model Context Protocol (stdio) with four tools — ``status``, ``next_prompt``,
+``explain_build`` and ``warnings`` — built on the official SDK (``mcp``, an
+optional extra: ``pip install 'promptgen[mcp]'``; it is imported by
+:func:`make_server` and :func:`serve` only, never by a build or the no-op path).
+
+One :class:`WarmWorkspace` lives as long as the server. Every call is an
+incremental build in this process, so the engine, the store's module and the
+parsers stay loaded between calls; it keeps in memory what the last build
+answered (the plan index, every prompt, every plan's report) and the *view*:
+the stamp of every path that build depended on — the arrays the engine writes
+to the fast-path snapshot, which it would otherwise read back and stat.
+
+How a call finds out what changed:
+
+* **File-change events** (Linux, the default). An inotify instance watches
+  the plan roots and the templates folder (recursively), the workspace root
+  and the store folder. On each call the server writes a *sentinel* file in
+  the store folder (``.promptgen/``; nothing is ever written in
+  ``work-space/``) and reads the instance's events until the sentinel's own
+  event: the kernel queues an instance's events in order, at the moment each
+  change is made, so every change made before the call is among them. No
+  workspace event: the answer comes from memory, without a stat. Events: the
+  changed paths are mapped to the engine's source keys through the view, the
+  changed stamps are taken, and the build is *targeted* at exactly those
+  keys. Anything the mapping cannot vouch for — a folder created, removed or
+  renamed, ``promptgen.toml`` edited, the queue overflowed, an event for an
+  unknown watch, a symbolic or hard link in the watched folders, no view
+  (the last build could not be stored) — falls back to the stat-based path
+  below; a lost watcher is started again first.
+
+* **Stat checks** (``--no-watch``, other systems, network file systems, or a
+  workspace with links): the fast path's check of every recorded stamp
+  against the snapshot, then the same build ``promptgen build`` would run
+  (targeted at what the check found). A check that finds nothing changed,
+  against a snapshot written at the store generation the answers in memory
+  were made from, answers from memory.
+
+The inotify instance is read directly (``ctypes``) rather than through
+``watchfiles``: watchfiles drops the kernel's queue-overflow notice (notify
+reports it as a path-less event, which watchfiles ignores), and its
+``watch()`` clears pending changes when it returns on a timeout, so a missed
+event could not be told from no event at all. Read here, an overflow is seen
+and answered with a fresh watcher and a stat-based build.
+
+Why no call answers stale: an answer from memory needs (events) every change
+since the last build to have produced an event, which the sentinel proves
+delivered, and none did — or (stats) every recorded stamp equal, as for a
+``promptgen build`` no-op. A targeted build is handed every source whose path
+had an event (whatever its stamp says, so a change inside the racy window is
+re-read by content, see ``engine/stamp.py``); every other source has had no
+event since the build that recorded its stamp. The store's lock serializes
+this server's builds with any other promptgen's, and a store some other
+process has changed since (another generation) makes the engine build in
+full rather than targeted. What inotify cannot see is out of reach: a file
+written through a hard link from outside the workspace, through ``mmap``, or
+by another machine on a network file system — the server checks for links
+and network file systems and uses stat checks there.
+"""
+
+import errno
+import json
+import os
+import select
+import stat as _stat
+import struct
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional, Sequence
+
+from promptgen.engine import fastpath
+from promptgen.engine.stamp import stamp_of
+
+from .workspace import Built, Workspace, code_paths
+
+#: The sentinel file's name in the store folder (one per server process).
+SENTINEL_PREFIX = "mcp-sync-"
+#: How long a call waits for its own sentinel's event before giving up on the watcher.
+SENTINEL_TIMEOUT_S = 2.0
+
+# inotify(7)
+_IN_MODIFY = 0x2
+_IN_ATTRIB = 0x4
+_IN_CLOSE_WRITE = 0x8
+_IN_MOVED_FROM = 0x40
+_IN_MOVED_TO = 0x80
+_IN_CREATE = 0x100
+_IN_DELETE = 0x200
+_IN_DELETE_SELF = 0x400
+_IN_MOVE_SELF = 0x800
+_IN_Q_OVERFLOW = 0x4000
+_IN_IGNORED = 0x8000
+_IN_ONLYDIR = 0x1000000
+_IN_DONT_FOLLOW = 0x2000000
+_IN_ISDIR = 0x40000000
+_WATCH_MASK = (_IN_MODIFY | _IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE
+               | _IN_DELETE | _IN_DELETE_SELF | _IN_MOVE_SELF | _IN_ONLYDIR | _IN_DONT_FOLLOW)
+#: Events that add or remove an entry of the folder they are reported in.
+_ENTRY_SET = _IN_CREATE | _IN_DELETE | _IN_MOVED_FROM | _IN_MOVED_TO
+_EVENT_HEAD = struct.Struct("iIII")
+
+#: File systems whose changes may come from elsewhere (another machine, the
+#: host of a VM) without an inotify event here.
+_REMOTE_FS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "virtiofs", "fuse", "afs", "ceph",
+              "glusterfs", "lustre", "gpfs", "vboxsf", "vmhgfs", "prl_fs")
+
+
+class WatchLost(Exception):
+    """The watcher may have missed an event (its queue overflowed, it could not
+    see its own sentinel, a watch vanished unasked): start a fresh one."""
+
+
+# -- the watcher ---------------------------------------------------------------
+
+class InotifyWatcher:
+    """File-change events of a workspace's plan roots and templates folder.
+
+    ``trees`` (folders relative to ``root``) are watched recursively, or, while
+    missing, through their nearest existing ancestor; ``root`` itself and the
+    store folder are watched too (``promptgen.toml``; the sentinel). Each
+    :meth:`sync` returns the paths (relative to ``root``) that had an event since
+    the last one, and whether the folder structure changed. ``links`` lists the
+    symbolic links and hard-linked files met in the trees: their content can
+    change without an event here.
+    """
+
+    def __init__(self, root: str, trees: Sequence[str], store_dir: str) -> None:
+        import ctypes
+
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._errno = ctypes.get_errno
+        fd = self._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if fd < 0:
+            err = self._errno()
+            raise OSError(err, f"inotify_init1: {os.strerror(err)}")
+        self.fd = fd
+        self.root = root
+        self.trees = tuple(dict.fromkeys(_clean_rel(t) for t in trees))
+        self.store_dir = os.path.abspath(store_dir)
+        self.sentinel = os.path.join(self.store_dir, f"{SENTINEL_PREFIX}{os.getpid()}")
+        self._dirs: dict[int, str] = {}   # watch descriptor → folder relative to root ("" is root)
+        self._wds: dict[str, int] = {}
+        self._dropped: set[int] = set()   # removed by us: their late events are old news
+        self._store_wd: Optional[int] = None
+        self._sentinel_fd = -1
+        self.links: list[str] = []
+        try:
+            self._watch_store()
+            self._cover()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        for fd in (self.fd, self._sentinel_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self._sentinel_fd = -1
+        try:
+            os.unlink(self.sentinel)
+        except OSError:
+            pass
+
+    # -- watches -----------------------------------------------------------------
+    def _add(self, rel: str) -> Optional[int]:
+        """Watch one folder (relative to root); None when it is gone or not a folder."""
+        if rel in self._wds:
+            return self._wds[rel]
+        path = os.path.join(self.root, rel) if rel else self.root
+        wd = self._libc.inotify_add_watch(self.fd, os.fsencode(path), _WATCH_MASK)
+        if wd < 0:
+            err = self._errno()
+            if err in (errno.ENOENT, errno.ENOTDIR):
+                return None  # gone already: its parent's event says so
+            why = ("the limit of inotify watches is reached (sysctl fs.inotify.max_user_watches)"
+                   if err == errno.ENOSPC else os.strerror(err))
+            raise WatchLost(f"cannot watch {path}: {why}")
+        if wd in self._dirs:  # the same folder under two names (a bind mount, a loop)
+            self.links.append(rel)
+        self._dirs[wd] = rel
+        self._wds[rel] = wd
+        return wd
+
+    def _watch_store(self) -> None:
+        """Watch the store folder, and open the sentinel: a write to an open file
+        costs a microsecond where creating one costs a journal commit."""
+        os.makedirs(self.store_dir, exist_ok=True)
+        _remove_stale_sentinels(self.store_dir)
+        wd = self._libc.inotify_add_watch(self.fd, os.fsencode(self.store_dir), _WATCH_MASK)
+        if wd < 0:
+            err = self._errno()
+            raise WatchLost(f"cannot watch the store folder {self.store_dir}: {os.strerror(err)}")
+        self._store_wd = wd
+        if self._sentinel_fd >= 0:
+            os.close(self._sentinel_fd)
+        self._sentinel_fd = os.open(self.sentinel, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    def _add_tree(self, top: str) -> None:
+        """Watch ``top`` and every folder under it: each folder is watched before
+        it is listed, so a folder made meanwhile is either listed or reported."""
+        stack = [top]
+        store = _rel_inside(self.store_dir, self.root)
+        while stack:
+            rel = stack.pop()
+            if self._add(rel) is None:
+                continue
+            try:
+                with os.scandir(os.path.join(self.root, rel) if rel else self.root) as it:
+                    for entry in it:
+                        child = f"{rel}/{entry.name}" if rel else entry.name
+                        if entry.is_symlink():
+                            self.links.append(child)
+                        elif entry.is_dir(follow_symlinks=False):
+                            if child != store:  # the store's own files are not the workspace's
+                                stack.append(child)
+                        elif entry.stat(follow_symlinks=False).st_nlink > 1:
+                            self.links.append(child)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+
+    def _cover(self) -> None:
+        """Watch the root, every existing tree, and the nearest existing ancestor of a missing one."""
+        self._add("")
+        for tree in self.trees:
+            if tree in self._wds:
+                continue
+            path = os.path.join(self.root, tree)
+            if os.path.isdir(path) and not os.path.islink(path):
+                self._add_tree(tree)
+                continue
+            parent = tree
+            while parent:
+                parent = parent.rpartition("/")[0]
+                if os.path.isdir(os.path.join(self.root, parent) if parent else self.root):
+                    self._add(parent)
+                    break
+
+    def _drop(self, top: str) -> None:
+        """Stop watching ``top`` and everything under it (it moved or vanished)."""
+        for rel in [r for r in self._wds if r == top or r.startswith(top + "/")]:
+            wd = self._wds.pop(rel)
+            self._dirs.pop(wd, None)
+            self._dropped.add(wd)
+            self._libc.inotify_rm_watch(self.fd, wd)  # EINVAL when the kernel removed it first
+
+    def _in_scope(self, rel: str) -> bool:
+        """A folder inside a tree, or on the way to one."""
+        return any(rel == t or rel.startswith(t + "/") or t.startswith(rel + "/") or not rel
+                   for t in self.trees)
+
+    # -- events ------------------------------------------------------------------
+    def sync(self) -> tuple[dict[str, int], bool]:
+        """``(paths, structural)``: every path (relative to root) with an event
+        since the last sync, with its event mask, and whether folders appeared,
+        vanished or moved. Raises :class:`WatchLost` when events may be missing."""
+        if self.fd < 0:
+            raise WatchLost("the watcher is closed")
+        if self._store_wd is None:
+            self._watch_store()
+        try:
+            os.pwrite(self._sentinel_fd, b"\0", 0)
+        except OSError as exc:
+            raise WatchLost(f"cannot write the sentinel {self.sentinel}: {exc.strerror}") from None
+        paths: dict[str, int] = {}
+        structural = False
+        seen = False
+        name = os.path.basename(self.sentinel)
+        while not seen:
+            for wd, mask, entry in self._read():
+                if wd == self._store_wd and entry == name:
+                    seen = seen or bool(mask & _IN_MODIFY)
+                elif self._event(wd, mask, entry, paths):
+                    structural = True
+        return paths, structural
+
+    def _read(self) -> Iterator[tuple[int, int, str]]:
+        """The queued events, waiting (up to the timeout) when there are none."""
+        try:
+            buf = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            poller = select.poll()
+            poller.register(self.fd, select.POLLIN)
+            if not poller.poll(SENTINEL_TIMEOUT_S * 1000):
+                raise WatchLost("the watcher did not report its own sentinel in time") from None
+            return iter(())
+        return _parse(buf)
+
+    def _event(self, wd: int, mask: int, entry: str, paths: dict[str, int]) -> bool:
+        """Record one event in ``paths``; True when the folder structure changed."""
+        if mask & _IN_Q_OVERFLOW:
+            raise WatchLost("the kernel's event queue overflowed")
+        if wd == self._store_wd:
+            return self._store_event(mask, entry)
+        folder = self._dirs.get(wd)
+        if folder is None:
+            if wd in self._dropped or mask & _IN_IGNORED:
+                return False
+            raise WatchLost(f"an event for an unknown watch ({wd})")
+        if mask & _IN_IGNORED:  # the folder is gone (removed, unmounted)
+            self._drop(folder)
+            return True
+        if not entry:  # the watched folder itself: deleted, moved, its mode changed
+            return True
+        rel = f"{folder}/{entry}" if folder else entry
+        if mask & _IN_ISDIR:
+            if not self._in_scope(rel):
+                return False  # e.g. .git/ beside work-space/
+            if mask & (_IN_DELETE | _IN_MOVED_FROM):
+                self._drop(rel)
+            if mask & (_IN_CREATE | _IN_MOVED_TO):
+                self._cover()
+                if any(rel == t or rel.startswith(t + "/") for t in self.trees):
+                    self._add_tree(rel)
+            return True
+        if mask & (_IN_CREATE | _IN_MOVED_TO) and _is_link(os.path.join(self.root, rel)):
+            self.links.append(rel)
+        paths[rel] = paths.get(rel, 0) | mask
+        return False
+
+    def _store_event(self, mask: int, entry: str) -> bool:
+        """The store folder: its own files are not the workspace's, but a templates
+        folder may be made in it, and it may be removed (``promptgen clean``)."""
+        if mask & _IN_IGNORED:
+            self._store_wd = None  # watched again at the next sync
+            return False
+        if entry and mask & _IN_ISDIR:
+            rel = _rel_inside(os.path.join(self.store_dir, entry), self.root)
+            if rel is not None and self._in_scope(rel):
+                self._cover()
+                return True
+        return False
+
+
+def _parse(buf: bytes) -> Iterator[tuple[int, int, str]]:
+    """inotify_event records: ``(wd, mask, name)``."""
+    off, end, head = 0, len(buf), _EVENT_HEAD.size
+    while off + head <= end:
+        wd, mask, _cookie, length = _EVENT_HEAD.unpack_from(buf, off)
+        raw = buf[off + head:off + head + length]
+        off += head + length
+        yield wd, mask, os.fsdecode(raw.split(b"\0", 1)[0]) if length else ""
+
+
+def _remove_stale_sentinels(store_dir: str) -> None:
+    """Sentinels of servers that are gone (killed before they could remove theirs)."""
+    try:
+        names = [n for n in os.listdir(store_dir) if n.startswith(SENTINEL_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(SENTINEL_PREFIX):]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            try:
+                os.unlink(os.path.join(store_dir, name))
+            except OSError:
+                pass
+        except OSError:
+            pass  # alive, another user's
+
+
+def _clean_rel(path: str) -> str:
+    parts = [p for p in path.replace(os.sep, "/").split("/") if p not in ("", ".")]
+    return "/".join(parts)
+
+
+def _rel_inside(path: str, root: str) -> Optional[str]:
+    """``path`` relative to ``root`` ("/"-separated), or None when it is outside."""
+    rel = os.path.relpath(path, root)
+    if rel == ".":
+        return ""
+    if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
+        return None
+    return rel.replace(os.sep, "/")
+
+
+def _is_link(path: str) -> bool:
+    """A symbolic link, or a file with another name somewhere (a hard link)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return _stat.S_ISLNK(st.st_mode) or (_stat.S_ISREG(st.st_mode) and st.st_nlink > 1)
+
+
+def events_unavailable(root: str) -> Optional[str]:
+    """Why file-change events cannot vouch for ``root``'s changes (None: they can)."""
+    if not sys.platform.startswith("linux"):
+        return f"file-change events are read with inotify, which {sys.platform} does not have"
+    fstype = _fs_type(root)
+    if fstype and fstype.split(".")[0] in _REMOTE_FS:
+        return f"{root} is on a {fstype} file system, whose changes may come from elsewhere without an event"
+    return None
+
+
+def _fs_type(path: str) -> Optional[str]:
+    """The file system type of the mount holding ``path`` (/proc/self/mountinfo)."""
+    real = os.path.realpath(path)
+    best, fstype = "", None
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                left, _, right = line.partition(" - ")
+                fields = left.split()
+                if len(fields) < 5 or not right:
+                    continue
+                mount = fields[4].replace("\\040", " ")
+                if (real == mount or real.startswith(mount.rstrip("/") + "/")) and len(mount) >= len(best):
+                    best, fstype = mount, right.split()[0]
+    except OSError:
+        return None
+    return fstype
+
+
+# -- what the last build depended on -------------------------------------------
+
+class _View:
+    """Every path the last build depended on, with its stamp, and the store
+    generation that build left: the arrays of the fast-path snapshot
+    (``fastpath.Observation`` reads and extends them), kept in memory. Names are
+    relative to the root for sources, absolute for the others (kind ``-``:
+    promptgen's code, ``promptgen.toml``); the last entry stands for the store's
+    database, as in the snapshot."""
+
+    __slots__ = ("data", "index", "generation")
+
+    def __init__(self, root: str, names: list[str], kinds: list[str], stamps: list[Any],
+                 generation: str, index: Optional[dict[str, int]] = None) -> None:
+        self.data: dict[str, Any] = {"root": root, "names": names, "kinds": kinds, "stamps": stamps,
+                                     "payload": {"_generation": generation}}
+        self.index = {n: i for i, n in enumerate(names)} if index is None else index
+        self.generation = generation
+
+    def kind(self, rel: str) -> Optional[str]:
+        """``f``, ``d``, ``r`` (a source), ``-`` (a file read by no node), or None."""
+        i = self.index.get(rel if rel else ".")
+        if i is None:
+            i = self.index.get(os.path.join(self.data["root"], rel))
+        return None if i is None else self.data["kinds"][i]
+
+    @classmethod
+    def after_targeted(cls, previous: "Optional[_View]", obs: fastpath.Observation, built: Built,
+                       generation: str) -> "_View":
+        """The view after a build targeted from ``obs``: what the engine writes to the snapshot."""
+        names, kinds, stamps = obs.next_entries(built.result.sources)
+        old = obs._data["names"] if obs._data else [""]
+        db = old[-1]
+        index = None
+        if previous is not None and obs._index is previous.index:
+            index = previous.index  # the entries keep their places; new ones come at the end
+            index.pop(db, None)
+            for i in range(len(old) - 1, len(names)):
+                index[names[i]] = i
+            index[db] = len(names)
+        return cls(built.root, names + [db], kinds + ["-"], stamps + [None], generation, index)
+
+    @classmethod
+    def after_full(cls, ws: Workspace, built: Built, generation: str) -> "_View":
+        """The view after a full walk, from the sources it read (as ``engine.session``
+        writes the snapshot) and the stamps of promptgen's code and configuration."""
+        from promptgen.engine.fastpath import _kind_and_name  # the snapshot's encoding of a source key
+        from promptgen.engine.store import DB_NAME
+
+        names, kinds, stamps = [], [], []
+        for key, rec in built.result.sources.items():
+            kind, name = _kind_and_name(key)
+            names.append(name)
+            kinds.append(kind)
+            stamps.append(rec.stamp)
+        for path in [*code_paths(), ws.config_path, os.path.join(ws.store_dir, DB_NAME)]:
+            names.append(path)
+            kinds.append("-")
+            stamps.append(_stamp(path))
+        return cls(ws.root, names, kinds, stamps, generation)
+
+
+class _EventObservation(fastpath.Observation):
+    """What the watcher saw, in the shape the engine takes from the no-op check:
+    the view's stamps, those of the paths with an event taken again, and those
+    paths' source keys as the changes (``fastpath._observe`` fills the same
+    fields from a stat of every path)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, view: _View, keys: Sequence[str]) -> "_EventObservation":
+        obs = cls()
+        root = view.data["root"]
+        current = list(view.data["stamps"])
+        for key in keys:
+            name = key.split(":", 1)[1] or "."
+            current[view.index[name]] = _stamp(root if name == "." else os.path.join(root, name))
+        obs._data = view.data
+        obs._current = current
+        obs._index = view.index
+        obs._slash = os.path.join(root, "")
+        obs.changed = list(keys)
+        obs.generation = view.generation
+        obs.payload = view.data["payload"]
+        return obs
+
+
+def _stamp(path: str) -> Any:
+    """The stamp the snapshot records (``fastpath``): the target's, None when absent."""
+    try:
+        return stamp_of(os.stat(path))
+    except OSError:
+        return None
+
+
+def _source_key(kind: str, name: str) -> str:
+    """The source key of a view entry (the inverse of ``fastpath._kind_and_name``)."""
+    if kind == "r":
+        return "dir:"
+    return ("file:" if kind == "f" else "dir:") + name
+
+
+class _Answers:
+    """What the last build answered: the plan index and every prompt (as the
+    command line prints them), every plan's report, and the store generation
+    they were made from."""
+
+    __slots__ = ("plans", "prompts", "reports", "generation")
+
+    def __init__(self, plans: list[Any], prompts: dict[str, str], reports: dict[str, Any],
+                 generation: Optional[str]) -> None:
+        self.plans = plans
+        self.prompts = prompts
+        self.reports = reports
+        self.generation = generation
+
+
+# -- the warm workspace --------------------------------------------------------
+
+class WarmWorkspace:
+    """One workspace, kept warm for a server's life (see the module docstring).
+
+    ``workspace``, ``plan_roots``, ``store``: as for :meth:`Workspace.locate`
+    (located at the first question, and again at each one until it is found).
+    ``watch``: False finds changes with stat checks only. The questions are
+    thread-safe: one runs at a time.
+    """
+
+    def __init__(self, workspace: Optional[str] = None, plan_roots: Sequence[str] = (),
+                 store: Optional[str] = None, *, watch: bool = True,
+                 log: Optional[Any] = None) -> None:
+        self._where = (workspace, tuple(plan_roots), store)
+        self._watch = watch
+        self._log = log
+        self._lock = threading.Lock()
+        self.ws: Optional[Workspace] = None
+        self._config_stamp: Any = None  # promptgen.toml's when the workspace was located
+        self._watcher: Optional[InotifyWatcher] = None
+        self._view: Optional[_View] = None
+        self._answers: Optional[_Answers] = None
+        #: How changes are found: "events" (inotify) or "stat", and why.
+        self.changes = "stat"
+        self.changes_why = "not started"
+        #: How the last question was answered (see :meth:`_served`); ``served_here()``
+        #: gives the one of the calling thread's last question.
+        self.served: dict[str, Any] = {}
+        self._here = threading.local()
+
+    def served_here(self) -> dict[str, Any]:
+        """How the calling thread's last question was answered (the server runs
+        each tool call in a worker thread, and several may wait for the lock)."""
+        return dict(getattr(self._here, "served", {}))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._watcher is not None:
+                self._watcher.close()
+                self._watcher = None
+
+    # -- the questions -------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Build once (a server does it at start, so the first question is quick)."""
+        from .workspace import WorkspaceError
+
+        try:
+            with self._call():
+                pass
+        except WorkspaceError as exc:
+            self._say(f"promptgen mcp: {exc} (every tool will say so until it is fixed)")
+
+    def status(self) -> dict[str, Any]:
+        """The status document (``promptgen status --json``)."""
+        from promptgen.nodes.reports import status_document
+
+        with self._call():
+            assert self.ws is not None and self._answers is not None
+            return status_document(self.ws.root, list(self._answers.reports.values()))
+
+    def warnings(self) -> list[dict[str, Any]]:
+        """Every plan's warnings, as :meth:`Workspace.warnings` gives them."""
+        with self._call():
+            assert self._answers is not None
+            return [{"plan_file": r["plan_file"], "feature": r["feature"], **w}
+                    for _, r in sorted(self._answers.reports.items()) for w in r["warnings"]]
+
+    def next_prompt(self, plan: str, achievement: Optional[str] = None) -> dict[str, Any]:
+        """The next prompt of ``plan`` (``@NAME`` or a PLAN file path, relative to
+        the workspace root or absolute), or of its achievement ``achievement``,
+        with the plan's state and warnings. ``SelectionError`` for an unknown or
+        ambiguous plan, or an achievement the plan does not declare."""
+        from promptgen.nodes.selection import select
+
+        with self._call(need_values=achievement is not None) as built:
+            ws, answers = self.ws, self._answers
+            assert ws is not None and answers is not None
+            entry = select(answers.plans, plan, ws.root, ws.root)
+            if achievement is None:
+                text, code = answers.prompts[entry["plan_file"]], entry["exit_code"]
+            else:
+                assert built is not None
+                prompt = built.next_prompt(entry["plan_file"], achievement, cwd=ws.root)
+                text, code = prompt.text, prompt.exit_code
+        return {"feature": entry["feature"], "plan_file": entry["plan_file"], "plan_state": entry["plan_state"],
+                "state": entry["state"], "achievement": achievement, "exit_code": code,
+                "warnings": list(entry["warnings"]), "prompt": text}
+
+    def explain(self, build: int = 1, node: Optional[str] = None, include_reused: bool = False) -> dict[str, Any]:
+        """The decisions of a recorded build (1: the last), as ``promptgen graph
+        --explain --json`` prints them, each with a sentence saying why."""
+        from promptgen.engine.explain import describe_reason
+
+        from .workspace import WorkspaceError
+
+        with self._call():
+            assert self.ws is not None
+            with self.ws.read_store() as store:
+                if store is None:
+                    raise WorkspaceError("no store yet: nothing was built")
+                builds = store.builds()
+                if not builds:
+                    raise WorkspaceError("no build is recorded in the store yet")
+                if not 1 <= build <= len(builds):
+                    raise WorkspaceError(f"build must be between 1 and {len(builds)} "
+                                         "(the recorded builds, newest first)")
+                chosen = builds[build - 1]
+                rows = store.decisions(chosen["id"])
+                reused = store.reused_in_last_build(rows) if build == 1 else []
+        for r in rows:
+            why = describe_reason(r["reason"], r["detail"])
+            if r["status"] == "cut_off":
+                why += ("; value unchanged" if r["reason"] == "forced"
+                        else "; value unchanged, so its dependents were not re-run")
+            r["why"] = why
+        if include_reused:
+            rows += reused
+        if node:
+            rows = [r for r in rows if node in r["node"]]
+        return {"build": chosen, "decisions": rows, "reused": len(reused) if build == 1 else None}
+
+    # -- one question at a time ------------------------------------------------------
+    @contextmanager
+    def _call(self, need_values: bool = False) -> Iterator[Optional[Built]]:
+        """Bring the answers up to date (see :meth:`_sync`), then let the caller
+        read them; the build's store is closed after."""
+        with self._lock:
+            t0 = time.perf_counter()
+            built = self._sync(need_values)
+            try:
+                yield built
+            finally:
+                if built is not None:
+                    built.outcome.close()
+                self.served["ms"] = round((time.perf_counter() - t0) * 1000, 3)
+                self._here.served = self.served
+
+    def _served(self, answered: str, built: Optional[Built] = None) -> None:
+        b = None
+        if built is not None:
+            r = built.result
+            b = {"mode": r.mode, "targeted": r.targeted, "recomputed": r.counters.recomputed,
+                 "nodes_visited": r.counters.visited, "files_stat": r.counters.files_stat}
+        self.served = {"answered": answered, "changes": self.changes, "build": b}
+
+    def _say(self, text: str) -> None:
+        if self._log is not None:
+            self._log(text)
+
+    def _workspace(self) -> Workspace:
+        if self.ws is None:
+            ws = Workspace.locate(*self._where)
+            self._config_stamp = _stamp(ws.config_path)
+            self._start_watching(ws)
+            self.ws = ws
+        return self.ws
+
+    def _relocate(self) -> Workspace:
+        """``promptgen.toml`` changed: read it again (plan roots, templates folder),
+        watch what it names, and forget the answers of the old configuration."""
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
+        self.ws, self._view, self._answers = None, None, None
+        return self._workspace()
+
+    def _start_watching(self, ws: Workspace) -> None:
+        """Events when they can vouch for every change, else stat checks (and why)."""
+        why = "--no-watch" if not self._watch else events_unavailable(ws.root)
+        watcher = None
+        if why is None:
+            try:
+                watcher = InotifyWatcher(ws.root, [*ws.plan_roots, ws.config.templates_dir], ws.store_dir)
+            except (OSError, WatchLost) as exc:
+                why = f"cannot watch the workspace ({exc})"
+            else:
+                if watcher.links:
+                    why = (f"{watcher.links[0]} is a symbolic or hard link: what it points to can change "
+                           "without an event in the workspace")
+                    watcher.close()
+                    watcher = None
+        self._watcher = watcher
+        self.changes, self.changes_why = ("events", "inotify") if watcher else ("stat", why or "")
+        self._say(f"promptgen mcp: {ws.root}: changes found by "
+                  + ("file-change events (inotify)" if watcher else f"stat checks: {why}"))
+
+    # -- what changed, and the build that follows ------------------------------------
+    def _sync(self, need_values: bool) -> Optional[Built]:
+        """None when the answers in memory are those of the files now; else the
+        build that made them so (the caller closes it)."""
+        ws = self._workspace()
+        try:
+            keys = self._changed_keys(ws) if self._watcher is not None else None
+            if _stamp(ws.config_path) != self._config_stamp:  # after the events: they cover its change
+                ws, keys = self._relocate(), None
+            if keys is not None:
+                if not keys and not need_values:
+                    self._served("memory")
+                    return None
+                return self._build_from_view(ws, keys)
+            return self._build_from_stats(ws, need_values)
+        except BaseException:
+            # the events are spent and no answer replaced the old ones: check every file next time
+            self._view = self._answers = None
+            raise
+
+    def _changed_keys(self, ws: Workspace) -> Optional[list[str]]:
+        """The source keys whose paths had an event; None when events cannot say."""
+        watcher = self._watcher
+        assert watcher is not None
+        try:
+            paths, structural = watcher.sync()
+        except WatchLost as exc:
+            watcher.close()
+            self._say(f"promptgen mcp: {exc}; watching again, and checking every file once")
+            self._start_watching(ws)
+            return None
+        if watcher.links:
+            watcher.close()
+            self._start_watching(ws)  # says why stat checks take over
+            return None
+        if structural or self._view is None or self._answers is None:
+            return None
+        return self._keys(self._view, paths)
+
+    @staticmethod
+    def _keys(view: _View, paths: dict[str, int]) -> Optional[list[str]]:
+        """Event paths → changed source keys: the file or listing itself, and the
+        listing of its folder when an entry came or went. None for a path the
+        snapshot records but no node reads (``promptgen.toml``)."""
+        keys = set()
+        for rel, mask in paths.items():
+            kind = view.kind(rel)
+            if kind == "-":
+                return None
+            if kind is not None:
+                keys.add(_source_key(kind, rel))
+            if mask & _ENTRY_SET:
+                parent = rel.rpartition("/")[0]
+                pkind = view.kind(parent)
+                if pkind in ("d", "r"):
+                    keys.add(_source_key(pkind, parent or "."))
+        return sorted(keys)
+
+    def _build_from_view(self, ws: Workspace, keys: Sequence[str]) -> Built:
+        """A build targeted at ``keys``, from the view and the answers in memory."""
+        assert self._view is not None and self._answers is not None
+        obs = _EventObservation.of(self._view, keys)
+        built = ws.build(observation=obs, answers=(self._answers.plans, self._answers.prompts))
+        self._absorb(ws, built, obs)
+        return built
+
+    def _build_from_stats(self, ws: Workspace, need_values: bool) -> Optional[Built]:
+        """The no-op check of every recorded stamp, then the build it calls for."""
+        obs = fastpath.Observation()
+        payload = fastpath.load(ws.store_dir, ws.snapshot_key, obs)
+        answers, view = self._answers, self._view
+        if payload is not None and answers is not None and payload.get("_generation") == answers.generation:
+            # nothing changed since a snapshot of the stored state these answers come from
+            if not need_values:
+                self._served("memory")
+                return None
+            if view is not None and view.generation == answers.generation:
+                return self._build_from_view(ws, [])
+        built = ws.build(observation=obs)
+        self._absorb(ws, built, obs if obs else None)
+        return built
+
+    def _absorb(self, ws: Workspace, built: Built, obs: Optional[fastpath.Observation]) -> None:
+        """Keep what ``built`` answered, and the view it leaves."""
+        from promptgen.nodes.reports import changed_plans
+
+        result, store, old = built.result, built.outcome.store, self._answers
+        generation = store.generation if store is not None and built.outcome.persisted else None
+        if result.targeted and obs is not None and old is not None and old.generation == obs.generation:
+            reports = dict(old.reports)
+            for pf in changed_plans(result.decisions):
+                reports[pf] = built.report(pf)
+        else:
+            reports = {r["plan_file"]: r for r in built.reports}
+        self._answers = _Answers(built.plans, built.prompts, reports, generation)
+        if generation is None:
+            self._view = None  # not stored: the next question checks every file
+        elif result.targeted and obs is not None:
+            self._view = _View.after_targeted(self._view, obs, built, generation)
+        else:
+            self._view = _View.after_full(ws, built, generation)
+        self._served("build", built)
+
+
+# -- the MCP server ------------------------------------------------------------
+
+INSTRUCTIONS = """\
+promptgen knows the state of every plan of a methodology workspace (PLAN / SUBPLAN /
+EXECUTION_TASK / feedback files under work-space/) and renders the prompt for each
+plan's next step. Call `next_prompt` with "@FEATURE" to get what to do next on a plan,
+`status` to see every plan, `warnings` for problems found in the files, and
+`explain_build` to see what the last build recomputed and why. Every answer reflects the
+files on disk at the moment of the call: save your edits, then ask again."""
+
+#: The ``_meta`` key of every tool result: how the server answered and how long it took.
+SERVED_META = "promptgen/served"
+
+
+def _schemas() -> Any:
+    """The tools' output schemas (pydantic needs typing_extensions' TypedDict before 3.12)."""
+    from typing_extensions import NotRequired, TypedDict
+
+    class Current(TypedDict):
+        number: str
+        state: str
+
+    class Achievement(TypedDict):
+        number: str
+        title: str
+        state: str
+
+    class Warning(TypedDict):
+        kind: str
+        message: str
+        path: Optional[str]
+
+    class PlanStatus(TypedDict):
+        feature: str
+        plan_file: str
+        plan_state: str
+        current: Optional[Current]
+        available: list[str]
+        achievements: list[Achievement]
+        warnings: list[Warning]
+
+    class StatusDocument(TypedDict):
+        workspace: str
+        plans: list[PlanStatus]
+
+    class NextPrompt(TypedDict):
+        feature: str
+        plan_file: str
+        plan_state: str
+        state: Optional[str]
+        achievement: Optional[str]
+        exit_code: int
+        warnings: list[str]
+        prompt: str
+
+    class PlanWarning(Warning):
+        plan_file: str
+        feature: str
+
+    class Warnings(TypedDict):
+        warnings: list[PlanWarning]
+
+    class Decision(TypedDict):
+        node: str
+        kind: str
+        status: str
+        reason: Optional[str]
+        detail: dict[str, Any]
+        wall_s: float
+        why: NotRequired[str]
+
+    class Explained(TypedDict):
+        build: dict[str, Any]
+        decisions: list[Decision]
+        reused: Optional[int]
+
+    return type("Schemas", (), {"StatusDocument": StatusDocument, "NextPrompt": NextPrompt,
+                                "Warnings": Warnings, "Explained": Explained})
+
+
+def make_server(warm: WarmWorkspace) -> Any:
+    """An ``MCPServer`` (mcp ≥ 2) whose tools answer from ``warm``."""
+    from mcp.server.mcpserver import MCPServer
+
+    server = MCPServer("promptgen", title="promptgen", instructions=INSTRUCTIONS, version=_version(),
+                       log_level="WARNING")
+    schemas = _schemas()
+    _status_tools(server, warm, schemas)
+    _prompt_tools(server, warm, schemas)
+    return server
+
+
+def _status_tools(server: Any, warm: WarmWorkspace, schemas: Any) -> None:
+    from typing import Annotated
+
+    from mcp_types import CallToolResult, ToolAnnotations
+
+    read_only = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+
+    @server.tool(name="status", title="Status of every plan", annotations=read_only)
+    def status() -> Annotated[CallToolResult, schemas.StatusDocument]:
+        """The state of every plan of the workspace: its progress, current
+        achievement and that achievement's state, the achievements ready in
+        parallel, every declared achievement with its state, and its warnings.
+        The same document as `promptgen status --json`."""
+        doc, served = _ask(warm, warm.status)
+        return _result([json.dumps(doc, indent=2, ensure_ascii=False)], doc, served)
+
+    @server.tool(name="warnings", title="Warnings of every plan", annotations=read_only)
+    def warnings() -> Annotated[CallToolResult, schemas.Warnings]:
+        """Every problem promptgen found in the workspace's files (a malformed
+        Achievement Index, an unreadable file, a feedback file for an undeclared
+        achievement, ...), one per plan and kind, with the file it is about."""
+        rows, served = _ask(warm, warm.warnings)
+        lines = [f"@{w['feature']}: warning ({w['kind']}): {w['message']}"
+                 + (f" [{w['path']}]" if w.get("path") and w["path"] not in w["message"] else "") for w in rows]
+        return _result(["\n".join(lines) or "no warnings"], {"warnings": rows}, served)
+
+    @server.tool(name="explain_build", title="Why the last build recomputed what it did", annotations=read_only)
+    def explain_build(
+        build: Annotated[int, _field("Which recorded build: 1 is the last one, 2 the one before, ...", ge=1)] = 1,
+        node: Annotated[Optional[str], _field("Only the nodes whose key contains this text, e.g. a "
+                                              "file name or 'prompt:'")] = None,
+        include_reused: Annotated[bool, _field("Also list the nodes that were reused (last build only; "
+                                               "usually most of the graph)")] = False,
+    ) -> Annotated[CallToolResult, schemas.Explained]:
+        """What a build recomputed and why: every node that ran (its value
+        changed) or was cut off (recomputed to the same value, so its dependents
+        were spared), with the input or dependency that made it run — the data
+        of `promptgen graph --explain --json`. The workspace is brought up to
+        date first, so after an edit this explains the build the edit caused."""
+        data, served = _ask(warm, warm.explain, build, node, include_reused)
+        return _result([_explain_text(data)], data, served)
+
+
+def _prompt_tools(server: Any, warm: WarmWorkspace, schemas: Any) -> None:
+    from typing import Annotated
+
+    from mcp_types import CallToolResult, ToolAnnotations
+
+    read_only = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+
+    @server.tool(name="next_prompt", title="The next prompt of one plan", annotations=read_only)
+    def next_prompt(
+        plan: Annotated[str, _field("The plan: @FEATURE (the exact feature name, else a unique "
+                                    "case-insensitive part of the feature or folder name) or the "
+                                    "path of its PLAN file, relative to the workspace root",
+                                    examples=["@MY-FEATURE", "work-space/plans/MY-FEATURE/PLAN_MY-FEATURE.md"])],
+        achievement: Annotated[Optional[str], _field("The prompt for this achievement instead of the "
+                                                     "current one, e.g. 1.2", examples=["1.2"])] = None,
+    ) -> Annotated[CallToolResult, schemas.NextPrompt]:
+        """The prompt for a plan's next step — what the coding agent should do
+        now (create the SUBPLAN, execute, review, fix, ...) — rendered from the
+        files on disk, with the plan's state and warnings. After you create or
+        edit a workspace file, call it again for the step that follows."""
+        data, served = _ask(warm, warm.next_prompt, plan, achievement)
+        where = f"current achievement: {data['state']}" if data["state"] else data["plan_state"]
+        footer = "\n".join([f"@{data['feature']} ({data['plan_file']}): {where}", *data["warnings"]])
+        return _result([data["prompt"], footer], data, served)
+
+
+def _field(description: str, **kw: Any) -> Any:
+    from pydantic import Field
+
+    return Field(description=description, **kw)
+
+
+def _ask(warm: WarmWorkspace, question: Any, *args: Any) -> tuple[Any, dict[str, Any]]:
+    """``question(*args)`` and how it was served; a problem the caller can fix
+    becomes a tool error (the server goes on serving)."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from promptgen.nodes.selection import SelectionError
+
+    from .workspace import WorkspaceError
+
+    try:
+        value = question(*args)
+    except SelectionError as exc:
+        raise ToolError("\n".join([exc.message, *(f"  {c}" for c in exc.candidates)])) from None
+    except WorkspaceError as exc:
+        raise ToolError(str(exc)) from None
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        raise ToolError(f"cannot access{where}: {exc.strerror or exc}") from None
+    return value, warm.served_here()
+
+
+def _result(texts: list[str], structured: Any, served: dict[str, Any]) -> Any:
+    from mcp_types import CallToolResult, TextContent
+
+    return CallToolResult(content=[TextContent(type="text", text=t) for t in texts],
+                          structured_content=structured, _meta={SERVED_META: served})
+
+
+def _explain_text(data: dict[str, Any]) -> str:
+    b, s = data["build"], data["build"]["summary"]
+    lines = [f"build #{b['id']} ({b['mode']}, {b['duration_s'] * 1000:.1f} ms): {s['nodes']} nodes, "
+             f"{s['recomputed']} recomputed ({s['cut_off']} cut off), {s['reused']} reused"]
+    shown = [r for r in data["decisions"] if r["status"] != "reused"]
+    if not shown:
+        lines.append("nothing ran: every node was reused")
+    for r in data["decisions"]:
+        label = {"ran": "ran", "cut_off": "cut off", "reused": "reused"}[r["status"]]
+        lines.append(f"{label:<8} {r['node']}")
+        if r.get("why"):
+            lines.append(f"         {r['why']}")
+    return "\n".join(lines)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("promptgen")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def serve(workspace: Optional[str] = None, plan_roots: Sequence[str] = (), store: Optional[str] = None,
+          *, watch: bool = True) -> int:
+    """Run the server on stdio until the client leaves."""
+    def log(text: str) -> None:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    warm = WarmWorkspace(workspace, plan_roots, store, watch=watch, log=log)
+    server = make_server(warm)  # raises ImportError without the mcp extra
+    # the first build runs while the client connects; the first question waits for it
+    threading.Thread(target=warm.warm_up, name="promptgen-warm-up", daemon=True).start()
+    try:
+        server.run("stdio")
+    finally:
+        warm.close()
+    return 0
