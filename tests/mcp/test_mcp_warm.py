@@ -1,0 +1,225 @@
+"""The server's warm workspace, in process: its answers after any sequence of
+edits equal those of a clean build, whether it follows file-change events or
+stat checks, and it falls back to checking every file whenever events cannot
+vouch for a change (a lost watcher, links, a new configuration)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from cli_testlib import tree_snapshot
+
+from promptgen import Workspace
+from promptgen.mcp_server import (_IN_Q_OVERFLOW, SENTINEL_PREFIX, InotifyWatcher, WarmWorkspace, WatchLost,
+                                  events_unavailable)
+from promptgen.nodes.reports import status_document
+
+linux_only = pytest.mark.skipif(events_unavailable(tempfile.gettempdir()) is not None,
+                                reason="file-change events are read with inotify (Linux, a local file system)")
+
+
+class Reference:
+    """A clean build of the same files, in a store of its own (outside the workspace)."""
+
+    def __init__(self, root: Path, stores: Path) -> None:
+        self.root, self.stores, self.n = root, stores, 0
+
+    def answers(self) -> tuple[dict, dict, list]:
+        self.n += 1
+        ws = Workspace.locate(str(self.root), store=str(self.stores / str(self.n)))
+        built = ws.build()
+        try:
+            return status_document(ws.root, built.reports), dict(built.prompts), ws.warnings()
+        finally:
+            built.outcome.close()
+
+
+def assert_same(warm: WarmWorkspace, ref: Reference, after: str) -> str:
+    """The warm answers equal the clean build's; how the first of them was answered."""
+    doc, prompts, warnings = ref.answers()
+    assert warm.status() == doc, after
+    answered = warm.served["answered"]
+    assert warm.warnings() == warnings, after
+    for plan in doc["plans"]:
+        got = warm.next_prompt(plan["plan_file"])
+        assert got["prompt"] == prompts[plan["plan_file"]], (after, plan["plan_file"])
+    return answered
+
+
+def random_change(rnd: random.Random, root: Path, i: int) -> str:
+    """One edit an agent or a person might make (files and folders, made, changed, moved, removed)."""
+    plans = root / "work-space" / "plans"
+    entries = sorted(plans.rglob("*"))
+    target = rnd.choice(entries) if entries else plans
+    folder = target if target.is_dir() else target.parent
+    op = rnd.choice(["append", "append", "append", "create", "delete", "mkdir", "touch", "rename", "rmtree",
+                     "mvdir", "template"])
+    try:
+        if op == "append" and target.is_file():
+            with open(target, "a", encoding="utf-8") as fh:
+                fh.write(rnd.choice(["\n**Status**: ✅ Complete\n", "\nmore text\n", ""]))
+        elif op == "create":
+            name = rnd.choice(["APPROVED_11.md", "FIX_22.md", "APPROVED_03.md", "notes.md", "PLAN_NEWONE.md"])
+            (folder / name).write_text("# new\n\n- Achievement 1.1: a step\n", encoding="utf-8")
+        elif op == "delete" and target.is_file():
+            target.unlink()
+        elif op == "mkdir":
+            new = folder / rnd.choice(["execution", "subplans", "feedbacks", f"x{i}"])
+            new.mkdir(exist_ok=True)
+            (new / rnd.choice(["EXECUTION_TASK_DEMO-FEATURE_31_01.md", "SUBPLAN_DEMO-FEATURE_31.md",
+                               "APPROVED_31.md"])).write_text("# t\n", encoding="utf-8")
+        elif op == "touch":
+            os.utime(target)
+        elif op == "rename":
+            target.rename(target.with_name(target.name + rnd.choice([".bak", "x"])))
+        elif op == "rmtree" and target.is_dir() and len(target.relative_to(plans).parts) > 1:
+            shutil.rmtree(target)
+        elif op == "mvdir" and len(folder.relative_to(plans).parts) > 1:
+            folder.rename(folder.with_name(folder.name + "_moved"))
+        elif op == "template":
+            templates = root / ".promptgen" / "templates"
+            templates.mkdir(parents=True, exist_ok=True)
+            name = rnd.choice(["fix_issues.md", "request_review.md", "create_subplan.md"])
+            (templates / name).write_text(f"custom {i} {{feature}}\n", encoding="utf-8")
+    except OSError:
+        pass
+    return f"{op} {target.relative_to(root)}"
+
+
+@pytest.mark.parametrize("watch, seed", [(True, 1), (True, 2), (True, 3), (False, 1)])
+def test_answers_equal_a_clean_build_after_every_change(demo, tmp_path, watch, seed):
+    warm = WarmWorkspace(str(demo), watch=watch)
+    try:
+        warm.warm_up()
+        assert warm.changes == ("events" if watch and events_unavailable(str(demo)) is None else "stat")
+        ref = Reference(demo, tmp_path / "ref")
+        assert_same(warm, ref, "start")
+        rnd = random.Random(seed)
+        answered = set()
+        for i in range(30):
+            what = random_change(rnd, demo, i)  # then ask at once: no pause for the racy window
+            answered.add(assert_same(warm, ref, what))
+        assert answered == {"memory", "build"}
+    finally:
+        warm.close()
+
+
+@linux_only
+def test_no_change_is_answered_from_memory_without_writing_in_the_workspace(demo):
+    warm = WarmWorkspace(str(demo))
+    try:
+        warm.warm_up()
+        before = tree_snapshot(demo / "work-space")
+        for _ in range(5):
+            warm.next_prompt("@DEMO-FEATURE")
+            assert warm.served["answered"] == "memory" and warm.served["build"] is None
+        assert tree_snapshot(demo / "work-space") == before
+        sentinels = [p.name for p in (demo / ".promptgen").iterdir() if p.name.startswith(SENTINEL_PREFIX)]
+        assert sentinels == [f"{SENTINEL_PREFIX}{os.getpid()}"]
+    finally:
+        warm.close()
+    assert not [p for p in (demo / ".promptgen").iterdir() if p.name.startswith(SENTINEL_PREFIX)]
+
+
+@linux_only
+def test_an_edit_is_a_build_targeted_at_the_file(demo):
+    warm = WarmWorkspace(str(demo))
+    try:
+        warm.warm_up()
+        sub = demo / "work-space/plans/DEMO-FEATURE/subplans/SUBPLAN_DEMO-FEATURE_22.md"
+        sub.write_text(sub.read_text(encoding="utf-8").replace("**Status**:", "**Status**: ✅ Complete <!--", 1),
+                       encoding="utf-8")
+        warm.status()
+        build = warm.served["build"]
+        assert warm.served["answered"] == "build" and build["targeted"], warm.served
+        assert 0 < build["nodes_visited"] < 10
+    finally:
+        warm.close()
+
+
+@linux_only
+def test_a_lost_watcher_is_replaced_and_every_file_checked(demo, tmp_path, monkeypatch):
+    warm = WarmWorkspace(str(demo))
+    try:
+        warm.warm_up()
+        first = warm._watcher
+
+        def lost(self):
+            raise WatchLost("the kernel's event queue overflowed")
+
+        monkeypatch.setattr(InotifyWatcher, "sync", lost)
+        (demo / "work-space/plans/DEMO-FEATURE/execution/feedbacks/APPROVED_03.md").write_text("# ok\n")
+        assert warm.next_prompt("@DEMO-FEATURE")["state"] == "needs_fix"
+        monkeypatch.undo()
+        assert warm._watcher is not first and warm.changes == "events"
+        assert warm.served["answered"] == "build"
+        assert_same(warm, Reference(demo, tmp_path / "ref"), "after the watcher was replaced")
+    finally:
+        warm.close()
+
+
+@linux_only
+def test_an_overflow_or_an_unknown_watch_means_events_may_be_missing(demo):
+    watcher = InotifyWatcher(str(demo), ["work-space/plans"], str(demo / ".promptgen"))
+    try:
+        with pytest.raises(WatchLost, match="overflowed"):
+            watcher._event(-1, _IN_Q_OVERFLOW, "", {})
+        with pytest.raises(WatchLost, match="unknown watch"):
+            watcher._event(10_000, 0x2, "x.md", {})
+        assert watcher.sync() == ({}, False)
+        (demo / "work-space/plans/DEMO-FEATURE/notes.md").write_text("x")
+        paths, structural = watcher.sync()
+        assert "work-space/plans/DEMO-FEATURE/notes.md" in paths and not structural
+        (demo / "work-space/plans/NEW").mkdir()
+        (demo / "work-space/plans/NEW/PLAN_NEW.md").write_text("x")
+        paths, structural = watcher.sync()
+        assert structural
+        (demo / "work-space/plans/NEW/more.md").write_text("x")  # watched since the folder appeared
+        assert "work-space/plans/NEW/more.md" in watcher.sync()[0]
+    finally:
+        watcher.close()
+
+
+@linux_only
+def test_links_switch_to_stat_checks(demo, tmp_path):
+    warm = WarmWorkspace(str(demo))
+    try:
+        warm.warm_up()
+        assert warm.changes == "events"
+        notes = demo / "notes"  # in the workspace, but in no watched folder: edited without an event
+        notes.mkdir()
+        (notes / "approved.md").write_text("# Approved\n", encoding="utf-8")
+        os.symlink(notes / "approved.md", demo / "work-space/plans/DEMO-FEATURE/execution/feedbacks/APPROVED_03.md")
+        assert warm.next_prompt("@DEMO-FEATURE")["state"] == "needs_fix"
+        assert warm.changes == "stat" and "symbolic or hard link" in warm.changes_why
+        assert_same(warm, Reference(demo, tmp_path / "ref"), "a link")
+        (notes / "approved.md").unlink()  # no event in work-space/: the stat check sees it
+        assert warm.next_prompt("@DEMO-FEATURE")["state"] == "fix_resolved"
+    finally:
+        warm.close()
+
+
+def test_a_new_configuration_is_read_again(demo, tmp_path):
+    warm = WarmWorkspace(str(demo))
+    try:
+        warm.warm_up()
+        backlog = demo / "work-space" / "backlog" / "LATER"
+        backlog.mkdir(parents=True)
+        (backlog / "PLAN_LATER.md").write_text("# PLAN: LATER\n\n## 📋 Achievement Index\n\n- Achievement 0.1: Go\n",
+                                              encoding="utf-8")
+        assert "LATER" not in {p["feature"] for p in warm.status()["plans"]}
+        (demo / "promptgen.toml").write_text('plan_roots = ["work-space/plans", "work-space/backlog"]\n',
+                                             encoding="utf-8")
+        assert "LATER" in {p["feature"] for p in warm.status()["plans"]}
+        (backlog / "PLAN_LATER.md").write_text("# PLAN: LATER\n\n## 📋 Achievement Index\n\n- Achievement 0.7: Go\n",
+                                              encoding="utf-8")
+        assert "Achievement 0.7" in warm.next_prompt("@LATER")["prompt"]  # the new root is watched too
+        assert_same(warm, Reference(demo, tmp_path / "ref"), "promptgen.toml")
+    finally:
+        warm.close()
