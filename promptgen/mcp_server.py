@@ -29,7 +29,12 @@ How a call finds out what changed:
   renamed, ``promptgen.toml`` edited, the queue overflowed, an event for an
   unknown watch, a symbolic or hard link in the watched folders, no view
   (the last build could not be stored) — falls back to the stat-based path
-  below; a lost watcher is started again first.
+  below; a lost watcher is started again first. Between questions a
+  background thread follows the same events: shortly after a change (60 ms,
+  so a burst of writes makes one build) it runs that build, so the question
+  that follows usually finds its answer ready. It reads what is queued
+  without a sentinel (its own write would wake it again); the questions'
+  guarantee does not depend on it.
 
 * **Stat checks** (``--no-watch``, other systems, network file systems, or a
   workspace with links): the fast path's check of every recorded stamp
@@ -81,6 +86,10 @@ from .workspace import Built, Workspace, code_paths
 SENTINEL_PREFIX = "mcp-sync-"
 #: How long a call waits for its own sentinel's event before giving up on the watcher.
 SENTINEL_TIMEOUT_S = 2.0
+#: How long the background catch-up waits after a change before it builds: a burst of
+#: writes makes one build, and the stamps it records are past the racy window
+#: (``engine/stamp.py``, 50 ms), so the snapshot it leaves answers the command line too.
+CATCH_UP_AFTER_S = 0.06
 
 # inotify(7)
 _IN_MODIFY = 0x2
@@ -253,38 +262,52 @@ class InotifyWatcher:
                    for t in self.trees)
 
     # -- events ------------------------------------------------------------------
-    def sync(self) -> tuple[dict[str, int], bool]:
+    def sync(self, sentinel: bool = True) -> tuple[dict[str, int], bool]:
         """``(paths, structural)``: every path (relative to root) with an event
         since the last sync, with its event mask, and whether folders appeared,
-        vanished or moved. Raises :class:`WatchLost` when events may be missing."""
+        vanished or moved. Raises :class:`WatchLost` when events may be missing.
+
+        ``sentinel``: write the sentinel and read up to its own event (a
+        question's sync); else read what is queued (a catch-up after
+        :meth:`wait`, which must not make an event of its own)."""
         if self.fd < 0:
             raise WatchLost("the watcher is closed")
         if self._store_wd is None:
             self._watch_store()
-        try:
-            os.pwrite(self._sentinel_fd, b"\0", 0)
-        except OSError as exc:
-            raise WatchLost(f"cannot write the sentinel {self.sentinel}: {exc.strerror}") from None
+        if sentinel:
+            try:
+                os.pwrite(self._sentinel_fd, b"\0", 0)
+            except OSError as exc:
+                raise WatchLost(f"cannot write the sentinel {self.sentinel}: {exc.strerror}") from None
         paths: dict[str, int] = {}
         structural = False
-        seen = False
+        seen = not sentinel
         name = os.path.basename(self.sentinel)
-        while not seen:
-            for wd, mask, entry in self._read():
+        while True:
+            events = self._read(wait=not seen)
+            if events is None:
+                return paths, structural
+            for wd, mask, entry in events:
                 if wd == self._store_wd and entry == name:
                     seen = seen or bool(mask & _IN_MODIFY)
                 elif self._event(wd, mask, entry, paths):
                     structural = True
-        return paths, structural
 
-    def _read(self) -> Iterator[tuple[int, int, str]]:
-        """The queued events, waiting (up to the timeout) when there are none."""
+    def wait(self, timeout: float) -> bool:
+        """True when events are queued (waiting up to ``timeout`` seconds)."""
+        poller = select.poll()
+        poller.register(self.fd, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+
+    def _read(self, wait: bool) -> Optional[Iterator[tuple[int, int, str]]]:
+        """The queued events; None when there are none and ``wait`` is False,
+        else waiting for some (up to the timeout: then the watcher is lost)."""
         try:
             buf = os.read(self.fd, 1 << 16)
         except BlockingIOError:
-            poller = select.poll()
-            poller.register(self.fd, select.POLLIN)
-            if not poller.poll(SENTINEL_TIMEOUT_S * 1000):
+            if not wait:
+                return None
+            if not self.wait(SENTINEL_TIMEOUT_S):
                 raise WatchLost("the watcher did not report its own sentinel in time") from None
             return iter(())
         return _parse(buf)
@@ -567,6 +590,7 @@ class WarmWorkspace:
         #: gives the one of the calling thread's last question.
         self.served: dict[str, Any] = {}
         self._here = threading.local()
+        self._closed = False
 
     def served_here(self) -> dict[str, Any]:
         """How the calling thread's last question was answered (the server runs
@@ -574,6 +598,7 @@ class WarmWorkspace:
         return dict(getattr(self._here, "served", {}))
 
     def close(self) -> None:
+        self._closed = True
         with self._lock:
             if self._watcher is not None:
                 self._watcher.close()
@@ -589,6 +614,35 @@ class WarmWorkspace:
                 pass
         except WorkspaceError as exc:
             self._say(f"promptgen mcp: {exc} (every tool will say so until it is fixed)")
+
+    def follow(self, settle_s: float = CATCH_UP_AFTER_S) -> None:
+        """Build once, then keep the answers current until :meth:`close`: when
+        the workspace's files change, build in the background (``settle_s``
+        after the first event, so that a burst of writes makes one build), so
+        the next question finds its answer ready. A question that comes first
+        builds itself; either way one build serves both, under the lock."""
+        self.warm_up()
+        while not self._closed:
+            watcher = self._watcher
+            if watcher is None or watcher.fd < 0:
+                time.sleep(0.5)  # stat checks: each question checks for itself
+                continue
+            try:
+                if not watcher.wait(0.5):
+                    continue
+            except (OSError, ValueError):
+                continue  # replaced meanwhile
+            time.sleep(settle_s)
+            with self._lock:
+                if self._closed or self.ws is None:
+                    continue
+                try:
+                    built = self._sync(need_values=False, sentinel=False)
+                except Exception as exc:  # noqa: BLE001 - the next question checks every file
+                    self._say(f"promptgen mcp: a background build failed ({type(exc).__name__}: {exc})")
+                    continue
+                if built is not None:
+                    built.outcome.close()
 
     def status(self) -> dict[str, Any]:
         """The status document (``promptgen status --json``)."""
@@ -608,8 +662,9 @@ class WarmWorkspace:
     def next_prompt(self, plan: str, achievement: Optional[str] = None) -> dict[str, Any]:
         """The next prompt of ``plan`` (``@NAME`` or a PLAN file path, relative to
         the workspace root or absolute), or of its achievement ``achievement``,
-        with the plan's state and warnings. ``SelectionError`` for an unknown or
-        ambiguous plan, or an achievement the plan does not declare."""
+        with the plan's state, current achievement (number and state) and
+        warnings. ``SelectionError`` for an unknown or ambiguous plan, or an
+        achievement the plan does not declare."""
         from promptgen.nodes.selection import select
 
         with self._call(need_values=achievement is not None) as built:
@@ -622,8 +677,9 @@ class WarmWorkspace:
                 assert built is not None
                 prompt = built.next_prompt(entry["plan_file"], achievement, cwd=ws.root)
                 text, code = prompt.text, prompt.exit_code
+            current = answers.reports[entry["plan_file"]]["current"]
         return {"feature": entry["feature"], "plan_file": entry["plan_file"], "plan_state": entry["plan_state"],
-                "state": entry["state"], "achievement": achievement, "exit_code": code,
+                "current": current, "achievement": achievement, "exit_code": code,
                 "warnings": list(entry["warnings"]), "prompt": text}
 
     def explain(self, build: int = 1, node: Optional[str] = None, include_reused: bool = False) -> dict[str, Any]:
@@ -664,8 +720,8 @@ class WarmWorkspace:
     def _call(self, need_values: bool = False) -> Iterator[Optional[Built]]:
         """Bring the answers up to date (see :meth:`_sync`), then let the caller
         read them; the build's store is closed after."""
+        t0 = time.perf_counter()  # waiting for another question or the background build counts
         with self._lock:
-            t0 = time.perf_counter()
             built = self._sync(need_values)
             try:
                 yield built
@@ -725,12 +781,12 @@ class WarmWorkspace:
                   + ("file-change events (inotify)" if watcher else f"stat checks: {why}"))
 
     # -- what changed, and the build that follows ------------------------------------
-    def _sync(self, need_values: bool) -> Optional[Built]:
+    def _sync(self, need_values: bool, sentinel: bool = True) -> Optional[Built]:
         """None when the answers in memory are those of the files now; else the
         build that made them so (the caller closes it)."""
         ws = self._workspace()
         try:
-            keys = self._changed_keys(ws) if self._watcher is not None else None
+            keys = self._changed_keys(ws, sentinel) if self._watcher is not None else None
             if _stamp(ws.config_path) != self._config_stamp:  # after the events: they cover its change
                 ws, keys = self._relocate(), None
             if keys is not None:
@@ -744,12 +800,12 @@ class WarmWorkspace:
             self._view = self._answers = None
             raise
 
-    def _changed_keys(self, ws: Workspace) -> Optional[list[str]]:
+    def _changed_keys(self, ws: Workspace, sentinel: bool = True) -> Optional[list[str]]:
         """The source keys whose paths had an event; None when events cannot say."""
         watcher = self._watcher
         assert watcher is not None
         try:
-            paths, structural = watcher.sync()
+            paths, structural = watcher.sync(sentinel)
         except WatchLost as exc:
             watcher.close()
             self._say(f"promptgen mcp: {exc}; watching again, and checking every file once")
@@ -877,7 +933,7 @@ def _schemas() -> Any:
         feature: str
         plan_file: str
         plan_state: str
-        state: Optional[str]
+        current: Optional[Current]
         achievement: Optional[str]
         exit_code: int
         warnings: list[str]
@@ -984,7 +1040,8 @@ def _prompt_tools(server: Any, warm: WarmWorkspace, schemas: Any) -> None:
         files on disk, with the plan's state and warnings. After you create or
         edit a workspace file, call it again for the step that follows."""
         data, served = _ask(warm, warm.next_prompt, plan, achievement)
-        where = f"current achievement: {data['state']}" if data["state"] else data["plan_state"]
+        cur = data["current"]
+        where = f"achievement {cur['number']} is current, {cur['state']}" if cur else data["plan_state"]
         footer = "\n".join([f"@{data['feature']} ({data['plan_file']}): {where}", *data["warnings"]])
         return _result([data["prompt"], footer], data, served)
 
@@ -1056,8 +1113,9 @@ def serve(workspace: Optional[str] = None, plan_roots: Sequence[str] = (), store
 
     warm = WarmWorkspace(workspace, plan_roots, store, watch=watch, log=log)
     server = make_server(warm)  # raises ImportError without the mcp extra
-    # the first build runs while the client connects; the first question waits for it
-    threading.Thread(target=warm.warm_up, name="promptgen-warm-up", daemon=True).start()
+    # the first build runs while the client connects (the first question waits for
+    # it), then the answers are kept current as files change
+    threading.Thread(target=warm.follow, name="promptgen-follow", daemon=True).start()
     try:
         server.run("stdio")
     finally:

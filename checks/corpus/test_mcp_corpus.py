@@ -88,10 +88,11 @@ def test_the_mcp_server_on_the_corpus(tmp_path):
     before, after = seen["before"], seen["after"]
     assert not before.is_error and not after.is_error, (before.content, after.content)
     assert before.structured_content["plan_file"] == PLAN
-    assert before.structured_content["state"] == "needs_fix"  # 1.1, with FIX_11.md
+    assert before.structured_content["current"] == {"number": "1.1", "state": "needs_fix"}  # FIX_11.md
     assert "# LLM-DASHBOARD-CLI — Achievement 1.1:" in before.content[0].text
     assert after.content[0].text != before.content[0].text  # the plan moved on
     assert "# LLM-DASHBOARD-CLI — Achievement 1.2:" in after.content[0].text
+    assert after.structured_content["current"]["number"] == "1.2"
     # the same answers as the command line gives for the same files
     assert after.structured_content["prompt"] == _cli(exe, ws, "next", "@LLM-DASHBOARD-CLI")
     (ws / APPROVED_11).unlink()

@@ -45,7 +45,7 @@ async def test_lists_its_tools_with_descriptions_and_schemas(promptgen_exe, demo
     assert nxt["required"] == ["plan"]
     assert nxt["properties"]["plan"]["type"] == "string" and "@" in nxt["properties"]["plan"]["description"]
     assert {"type": "string"} in nxt["properties"]["achievement"]["anyOf"]
-    assert set(tools["next_prompt"].output_schema["required"]) >= {"prompt", "plan_state", "state", "warnings"}
+    assert set(tools["next_prompt"].output_schema["required"]) >= {"prompt", "plan_state", "current", "warnings"}
     build = tools["explain_build"].input_schema["properties"]["build"]
     assert build["type"] == "integer" and build["minimum"] == 1 and build["default"] == 1
     assert tools["status"].input_schema.get("required", []) == []
@@ -70,7 +70,8 @@ async def test_next_prompt_moves_on_when_a_feedback_file_is_created(promptgen_ex
         assert not first.is_error, first.content
         assert first.content[0].text.startswith("# DEMO-FEATURE — Achievement 0.3")
         data = first.structured_content
-        assert (data["plan_file"], data["plan_state"], data["state"]) == (DEMO_PLAN, "in_progress", "fix_resolved")
+        assert (data["plan_file"], data["plan_state"], data["current"]) == (
+            DEMO_PLAN, "in_progress", {"number": "0.3", "state": "fix_resolved"})
         assert data["prompt"] == first.content[0].text and data["warnings"] == []
         assert data["prompt"] == cli(promptgen_exe, "next", "@DEMO-FEATURE", cwd=demo).stdout
 
@@ -78,15 +79,14 @@ async def test_next_prompt_moves_on_when_a_feedback_file_is_created(promptgen_ex
         (demo / FEEDBACKS / "APPROVED_03.md").write_text("# Approved\n\nGood.\n", encoding="utf-8")
         second = await server.call("next_prompt", plan="@DEMO-FEATURE")
         assert "\n# DEMO-FEATURE — Achievement 1.1" in second.content[0].text
-        assert second.structured_content["state"] == "needs_fix"
+        assert second.structured_content["current"]["state"] == "needs_fix"
         assert second.structured_content["warnings"][0].startswith("warning (handoff_mismatch)")
         assert second.content[1].text.endswith(second.structured_content["warnings"][0])
-        assert second.meta[SERVED]["answered"] == "build"
 
         # and again, with a file edited: 1.1's fixes are answered
         (demo / FEEDBACKS / "FIX_11_RESOLUTION.md").write_text("# Resolution\n\nDone.\n", encoding="utf-8")
         third = await server.call("next_prompt", plan="@demo")
-        assert third.structured_content["state"] == "fix_resolved"
+        assert third.structured_content["current"]["state"] == "fix_resolved"
         assert third.structured_content["prompt"] == cli(promptgen_exe, "next", "@DEMO-FEATURE", cwd=demo).stdout
         unchanged = await server.call("next_prompt", plan=DEMO_PLAN)
         assert unchanged.meta[SERVED]["answered"] == "memory"
@@ -161,7 +161,7 @@ async def test_a_cli_build_and_the_server_share_the_store(promptgen_exe, demo, t
             released = time.monotonic()
             lock.release()
         assert answer["at"] >= released
-        assert answer["result"].structured_content["state"] == "needs_fix"
+        assert answer["result"].structured_content["current"]["state"] == "needs_fix"
 
         # a CLI build and next while the server is serving, on the same store
         (demo / FEEDBACKS / "FIX_11_RESOLUTION.md").write_text("# Resolution\n", encoding="utf-8")
@@ -178,7 +178,7 @@ async def test_a_cli_build_and_the_server_share_the_store(promptgen_exe, demo, t
         assert built.returncode == 0 and "Traceback" not in built.stderr, built.stderr
         assert printed.returncode == 0, printed.stderr
         for result in served:
-            assert result.structured_content["state"] == "fix_resolved"
+            assert result.structured_content["current"]["state"] == "fix_resolved"
             assert result.structured_content["prompt"] == printed.stdout
         after = await server.call("status")
     assert after.structured_content == json.loads(cli(promptgen_exe, "status", "--json", cwd=demo).stdout)

@@ -9,6 +9,8 @@ import os
 import random
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -150,12 +152,12 @@ def test_a_lost_watcher_is_replaced_and_every_file_checked(demo, tmp_path, monke
         warm.warm_up()
         first = warm._watcher
 
-        def lost(self):
+        def lost(self, sentinel=True):
             raise WatchLost("the kernel's event queue overflowed")
 
         monkeypatch.setattr(InotifyWatcher, "sync", lost)
         (demo / "work-space/plans/DEMO-FEATURE/execution/feedbacks/APPROVED_03.md").write_text("# ok\n")
-        assert warm.next_prompt("@DEMO-FEATURE")["state"] == "needs_fix"
+        assert warm.next_prompt("@DEMO-FEATURE")["current"]["state"] == "needs_fix"
         monkeypatch.undo()
         assert warm._watcher is not first and warm.changes == "events"
         assert warm.served["answered"] == "build"
@@ -196,11 +198,11 @@ def test_links_switch_to_stat_checks(demo, tmp_path):
         notes.mkdir()
         (notes / "approved.md").write_text("# Approved\n", encoding="utf-8")
         os.symlink(notes / "approved.md", demo / "work-space/plans/DEMO-FEATURE/execution/feedbacks/APPROVED_03.md")
-        assert warm.next_prompt("@DEMO-FEATURE")["state"] == "needs_fix"
+        assert warm.next_prompt("@DEMO-FEATURE")["current"]["state"] == "needs_fix"
         assert warm.changes == "stat" and "symbolic or hard link" in warm.changes_why
         assert_same(warm, Reference(demo, tmp_path / "ref"), "a link")
         (notes / "approved.md").unlink()  # no event in work-space/: the stat check sees it
-        assert warm.next_prompt("@DEMO-FEATURE")["state"] == "fix_resolved"
+        assert warm.next_prompt("@DEMO-FEATURE")["current"]["state"] == "fix_resolved"
     finally:
         warm.close()
 
@@ -223,3 +225,26 @@ def test_a_new_configuration_is_read_again(demo, tmp_path):
         assert_same(warm, Reference(demo, tmp_path / "ref"), "promptgen.toml")
     finally:
         warm.close()
+
+
+@linux_only
+def test_a_change_is_built_in_the_background_before_the_question(demo, tmp_path):
+    warm = WarmWorkspace(str(demo))
+    follower = threading.Thread(target=warm.follow, daemon=True)
+    follower.start()
+    try:
+        deadline = time.monotonic() + 30
+        while warm.served.get("answered") != "build" and time.monotonic() < deadline:
+            time.sleep(0.01)  # the first build
+        warm.served = {}
+        (demo / "work-space/plans/DEMO-FEATURE/execution/feedbacks/APPROVED_03.md").write_text("# ok\n")
+        while warm.served.get("answered") != "build" and time.monotonic() < deadline:
+            time.sleep(0.01)  # built without a question
+        assert warm.served["build"]["targeted"]
+        assert warm.next_prompt("@DEMO-FEATURE")["current"]["state"] == "needs_fix"
+        assert warm.served["answered"] == "memory"
+        assert_same(warm, Reference(demo, tmp_path / "ref"), "a background build")
+    finally:
+        warm.close()
+        follower.join(5)
+    assert not follower.is_alive()
