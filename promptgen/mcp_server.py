@@ -78,7 +78,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Optional, Sequence
 
 from promptgen.engine import fastpath
-from promptgen.engine.stamp import stamp_of
+from promptgen.engine.stamp import is_racy, stamp_of
 
 from .workspace import Built, Workspace, code_paths
 
@@ -450,16 +450,24 @@ class _View:
     (``fastpath.Observation`` reads and extends them), kept in memory. Names are
     relative to the root for sources, absolute for the others (kind ``-``:
     promptgen's code, ``promptgen.toml``); the last entry stands for the store's
-    database, as in the snapshot."""
+    database, as in the snapshot.
 
-    __slots__ = ("data", "index", "generation")
+    ``racy``: the sources whose stamp was racy when a build read them (source
+    key → stamp, see ``engine/stamp.py``). Events vouch for their content here,
+    but a stamp only proves it to a reader without events once it is read again
+    outside the racy window: they are handed to every build as changed, so that
+    the engine reads them again and the snapshot it writes for the command line
+    never holds a racy stamp."""
+
+    __slots__ = ("data", "index", "generation", "racy")
 
     def __init__(self, root: str, names: list[str], kinds: list[str], stamps: list[Any],
-                 generation: str, index: Optional[dict[str, int]] = None) -> None:
+                 generation: str, racy: dict[str, Any], index: Optional[dict[str, int]] = None) -> None:
         self.data: dict[str, Any] = {"root": root, "names": names, "kinds": kinds, "stamps": stamps,
                                      "payload": {"_generation": generation}}
         self.index = {n: i for i, n in enumerate(names)} if index is None else index
         self.generation = generation
+        self.racy = racy
 
     def kind(self, rel: str) -> Optional[str]:
         """``f``, ``d``, ``r`` (a source), ``-`` (a file read by no node), or None."""
@@ -468,21 +476,28 @@ class _View:
             i = self.index.get(os.path.join(self.data["root"], rel))
         return None if i is None else self.data["kinds"][i]
 
+    def settled(self) -> bool:
+        """True when every racy source would be read outside the racy window now."""
+        now = time.time_ns()
+        return not any(is_racy(stamp, now) for stamp in self.racy.values())
+
     @classmethod
     def after_targeted(cls, previous: "Optional[_View]", obs: fastpath.Observation, built: Built,
                        generation: str) -> "_View":
         """The view after a build targeted from ``obs``: what the engine writes to the snapshot."""
-        names, kinds, stamps = obs.next_entries(built.result.sources)
+        sources = built.result.sources
+        names, kinds, stamps = obs.next_entries(sources)
         old = obs._data["names"] if obs._data else [""]
         db = old[-1]
-        index = None
+        index, racy = None, _racy(sources)
         if previous is not None and obs._index is previous.index:
             index = previous.index  # the entries keep their places; new ones come at the end
             index.pop(db, None)
             for i in range(len(old) - 1, len(names)):
                 index[names[i]] = i
             index[db] = len(names)
-        return cls(built.root, names + [db], kinds + ["-"], stamps + [None], generation, index)
+            racy.update((k, st) for k, st in previous.racy.items() if k not in sources)
+        return cls(built.root, names + [db], kinds + ["-"], stamps + [None], generation, racy, index)
 
     @classmethod
     def after_full(cls, ws: Workspace, built: Built, generation: str) -> "_View":
@@ -501,7 +516,16 @@ class _View:
             names.append(path)
             kinds.append("-")
             stamps.append(_stamp(path))
-        return cls(ws.root, names, kinds, stamps, generation)
+        return cls(ws.root, names, kinds, stamps, generation, _racy(built.result.sources))
+
+
+def _racy(sources: Any) -> dict[str, Any]:
+    """The sources a build read whose stamp was racy then (listings that hold a
+    link are re-checked by every build anyway, and never settle)."""
+    from promptgen.engine.sources import ALWAYS_RECHECK_NS
+
+    return {key: rec.stamp for key, rec in sources.items()
+            if rec.recorded_ns != ALWAYS_RECHECK_NS and is_racy(rec.stamp, rec.recorded_ns)}
 
 
 class _EventObservation(fastpath.Observation):
@@ -620,29 +644,37 @@ class WarmWorkspace:
         the workspace's files change, build in the background (``settle_s``
         after the first event, so that a burst of writes makes one build), so
         the next question finds its answer ready. A question that comes first
-        builds itself; either way one build serves both, under the lock."""
+        builds itself; either way one build serves both, under the lock. Once a
+        build's racy sources have settled, they are read again, so that the
+        snapshot the command line answers from is written again too."""
         self.warm_up()
         while not self._closed:
-            watcher = self._watcher
+            watcher, view = self._watcher, self._view
             if watcher is None or watcher.fd < 0:
                 time.sleep(0.5)  # stat checks: each question checks for itself
                 continue
+            racy = view is not None and bool(view.racy)
             try:
-                if not watcher.wait(0.5):
-                    continue
+                changed = watcher.wait(settle_s if racy else 0.5)
             except (OSError, ValueError):
                 continue  # replaced meanwhile
-            time.sleep(settle_s)
-            with self._lock:
-                if self._closed or self.ws is None:
-                    continue
-                try:
-                    built = self._sync(need_values=False, sentinel=False)
-                except Exception as exc:  # noqa: BLE001 - the next question checks every file
-                    self._say(f"promptgen mcp: a background build failed ({type(exc).__name__}: {exc})")
-                    continue
-                if built is not None:
-                    built.outcome.close()
+            if changed:
+                time.sleep(settle_s)
+            elif not (racy and view is not None and view.settled()):
+                continue
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        with self._lock:
+            if self._closed or self.ws is None:
+                return
+            try:
+                built = self._sync(need_values=False, sentinel=False, settle=True)
+            except Exception as exc:  # noqa: BLE001 - the next question checks every file
+                self._say(f"promptgen mcp: a background build failed ({type(exc).__name__}: {exc})")
+                return
+            if built is not None:
+                built.outcome.close()
 
     def status(self) -> dict[str, Any]:
         """The status document (``promptgen status --json``)."""
@@ -781,16 +813,18 @@ class WarmWorkspace:
                   + ("file-change events (inotify)" if watcher else f"stat checks: {why}"))
 
     # -- what changed, and the build that follows ------------------------------------
-    def _sync(self, need_values: bool, sentinel: bool = True) -> Optional[Built]:
+    def _sync(self, need_values: bool, sentinel: bool = True, settle: bool = False) -> Optional[Built]:
         """None when the answers in memory are those of the files now; else the
-        build that made them so (the caller closes it)."""
+        build that made them so (the caller closes it). ``settle``: also build
+        when nothing changed but the view's racy sources have settled."""
         ws = self._workspace()
         try:
             keys = self._changed_keys(ws, sentinel) if self._watcher is not None else None
             if _stamp(ws.config_path) != self._config_stamp:  # after the events: they cover its change
                 ws, keys = self._relocate(), None
-            if keys is not None:
-                if not keys and not need_values:
+            if keys is not None and self._view is not None:
+                view = self._view
+                if not keys and not need_values and not (settle and view.racy and view.settled()):
                     self._served("memory")
                     return None
                 return self._build_from_view(ws, keys)
@@ -839,9 +873,10 @@ class WarmWorkspace:
         return sorted(keys)
 
     def _build_from_view(self, ws: Workspace, keys: Sequence[str]) -> Built:
-        """A build targeted at ``keys``, from the view and the answers in memory."""
+        """A build targeted at ``keys`` (and at the sources still racy), from the
+        view and the answers in memory."""
         assert self._view is not None and self._answers is not None
-        obs = _EventObservation.of(self._view, keys)
+        obs = _EventObservation.of(self._view, sorted({*keys, *self._view.racy}))
         built = ws.build(observation=obs, answers=(self._answers.plans, self._answers.prompts))
         self._absorb(ws, built, obs)
         return built

@@ -248,3 +248,34 @@ def test_a_change_is_built_in_the_background_before_the_question(demo, tmp_path)
         warm.close()
         follower.join(5)
     assert not follower.is_alive()
+
+
+@linux_only
+def test_the_snapshot_left_for_the_command_line_never_holds_a_racy_stamp(demo):
+    """Events vouch for a file read inside the racy window, the command line's
+    fast path cannot: a build from the view reads such files again, and the
+    snapshot is written only once they have settled (here by the background
+    catch-up) — then a command-line no-op answers from it."""
+    from promptgen.engine import fastpath
+    from promptgen.engine.stamp import is_racy
+
+    warm = WarmWorkspace(str(demo))
+    try:
+        warm.warm_up()
+        approved = demo / "work-space/plans/DEMO-FEATURE/execution/feedbacks/APPROVED_03.md"
+        approved.write_text("# ok\n")
+        assert warm.next_prompt("@DEMO-FEATURE")["current"]["state"] == "needs_fix"  # read at once: racy
+        warm.next_prompt("@DEMO-FEATURE", achievement="2.2")  # a build that reads nothing new
+        snapshot = demo / ".promptgen" / fastpath.SNAPSHOT
+        if snapshot.exists():
+            data = fastpath._read(str(snapshot))
+            written = snapshot.stat().st_mtime_ns
+            for name, stamp in zip(data["names"], data["stamps"]):
+                assert not is_racy(stamp, written), name
+        time.sleep(0.12)  # past the racy window
+        warm._catch_up()
+        assert warm.served["answered"] == "build" and snapshot.exists()
+        ws = Workspace.locate(str(demo))
+        assert fastpath.load(ws.store_dir, ws.snapshot_key) is not None  # a no-op for the command line
+    finally:
+        warm.close()
