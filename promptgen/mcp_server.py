@@ -238,7 +238,10 @@ class InotifyWatcher:
             if tree in self._wds:
                 continue
             path = os.path.join(self.root, tree)
-            if os.path.isdir(path) and not os.path.islink(path):
+            if os.path.islink(path):
+                self.links.append(tree)  # what it points to is not watched
+                continue
+            if os.path.isdir(path):
                 self._add_tree(tree)
                 continue
             parent = tree
@@ -325,20 +328,18 @@ class InotifyWatcher:
             raise WatchLost(f"an event for an unknown watch ({wd})")
         if mask & _IN_IGNORED:  # the folder is gone (removed, unmounted)
             self._drop(folder)
+            self._cover()
             return True
         if not entry:  # the watched folder itself: deleted, moved, its mode changed
+            if mask & (_IN_DELETE_SELF | _IN_MOVE_SELF):
+                # its path now names another folder, or none: watch what is there
+                # (a tree's root has no watched parent to report the move)
+                self._drop(folder)
+                self._cover()
             return True
         rel = f"{folder}/{entry}" if folder else entry
         if mask & _IN_ISDIR:
-            if not self._in_scope(rel):
-                return False  # e.g. .git/ beside work-space/
-            if mask & (_IN_DELETE | _IN_MOVED_FROM):
-                self._drop(rel)
-            if mask & (_IN_CREATE | _IN_MOVED_TO):
-                self._cover()
-                if any(rel == t or rel.startswith(t + "/") for t in self.trees):
-                    self._add_tree(rel)
-            return True
+            return self._folder_event(rel, mask)
         if mask & (_IN_CREATE | _IN_MOVED_TO) and _is_link(os.path.join(self.root, rel)):
             self.links.append(rel)
         paths[rel] = paths.get(rel, 0) | mask
@@ -352,10 +353,23 @@ class InotifyWatcher:
             return False
         if entry and mask & _IN_ISDIR:
             rel = _rel_inside(os.path.join(self.store_dir, entry), self.root)
-            if rel is not None and self._in_scope(rel):
-                self._cover()
-                return True
+            if rel is not None:
+                return self._folder_event(rel, mask)
         return False
+
+    def _folder_event(self, rel: str, mask: int) -> bool:
+        """A folder appeared, vanished, moved or changed mode: watch what is
+        there now (the new folder before anyone lists it; the nearest ancestor of
+        a tree that is gone, to see it come back). True unless it is out of scope."""
+        if not self._in_scope(rel):
+            return False  # e.g. .git/ beside work-space/
+        if mask & (_IN_DELETE | _IN_MOVED_FROM):
+            self._drop(rel)
+        self._cover()
+        if mask & (_IN_CREATE | _IN_MOVED_TO) and rel not in self._wds and any(
+                rel == t or rel.startswith(t + "/") for t in self.trees):
+            self._add_tree(rel)
+        return True
 
 
 def _parse(buf: bytes) -> Iterator[tuple[int, int, str]]:
@@ -413,13 +427,15 @@ def _is_link(path: str) -> bool:
     return _stat.S_ISLNK(st.st_mode) or (_stat.S_ISREG(st.st_mode) and st.st_nlink > 1)
 
 
-def events_unavailable(root: str) -> Optional[str]:
-    """Why file-change events cannot vouch for ``root``'s changes (None: they can)."""
+def events_unavailable(root: str, folders: Sequence[str] = ()) -> Optional[str]:
+    """Why file-change events cannot vouch for the changes under ``root`` and its
+    ``folders`` (relative; the plan roots) (None: they can)."""
     if not sys.platform.startswith("linux"):
         return f"file-change events are read with inotify, which {sys.platform} does not have"
-    fstype = _fs_type(root)
-    if fstype and fstype.split(".")[0] in _REMOTE_FS:
-        return f"{root} is on a {fstype} file system, whose changes may come from elsewhere without an event"
+    for path in [root, *(os.path.join(root, f) for f in folders)]:
+        fstype = _fs_type(path) if os.path.exists(path) else None
+        if fstype and fstype.split(".")[0] in _REMOTE_FS:
+            return f"{path} is on a {fstype} file system, whose changes may come from elsewhere without an event"
     return None
 
 
@@ -459,15 +475,28 @@ class _View:
     the engine reads them again and the snapshot it writes for the command line
     never holds a racy stamp."""
 
-    __slots__ = ("data", "index", "generation", "racy")
+    __slots__ = ("data", "index", "generation", "racy", "first_new")
 
     def __init__(self, root: str, names: list[str], kinds: list[str], stamps: list[Any],
-                 generation: str, racy: dict[str, Any], index: Optional[dict[str, int]] = None) -> None:
+                 generation: str, racy: dict[str, Any], index: Optional[dict[str, int]] = None,
+                 first_new: int = 0) -> None:
         self.data: dict[str, Any] = {"root": root, "names": names, "kinds": kinds, "stamps": stamps,
                                      "payload": {"_generation": generation}}
         self.index = {n: i for i, n in enumerate(names)} if index is None else index
         self.generation = generation
         self.racy = racy
+        #: The entries from here on are new since the previous view.
+        self.first_new = first_new
+
+    def outside(self, trees: Sequence[str]) -> Optional[str]:
+        """A new source that is in none of ``trees`` (watched folders), if any."""
+        names, kinds = self.data["names"], self.data["kinds"]
+        prefixes = tuple(t + "/" for t in trees)
+        for i in range(self.first_new, len(names)):
+            name = names[i]
+            if kinds[i] in ("f", "d") and name not in trees and not name.startswith(prefixes):
+                return name
+        return None
 
     def kind(self, rel: str) -> Optional[str]:
         """``f``, ``d``, ``r`` (a source), ``-`` (a file read by no node), or None."""
@@ -497,7 +526,8 @@ class _View:
                 index[names[i]] = i
             index[db] = len(names)
             racy.update((k, st) for k, st in previous.racy.items() if k not in sources)
-        return cls(built.root, names + [db], kinds + ["-"], stamps + [None], generation, racy, index)
+        return cls(built.root, names + [db], kinds + ["-"], stamps + [None], generation, racy, index,
+                   first_new=len(old) - 1)
 
     @classmethod
     def after_full(cls, ws: Workspace, built: Built, generation: str) -> "_View":
@@ -792,13 +822,21 @@ class WarmWorkspace:
         self.ws, self._view, self._answers = None, None, None
         return self._workspace()
 
+    def _stop_watching(self, why: str) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
+        self.changes, self.changes_why = "stat", why
+        self._say(f"promptgen mcp: changes found by stat checks from now on: {why}")
+
     def _start_watching(self, ws: Workspace) -> None:
         """Events when they can vouch for every change, else stat checks (and why)."""
-        why = "--no-watch" if not self._watch else events_unavailable(ws.root)
+        trees = [*ws.plan_roots, ws.config.templates_dir]
+        why = "--no-watch" if not self._watch else events_unavailable(ws.root, trees)
         watcher = None
         if why is None:
             try:
-                watcher = InotifyWatcher(ws.root, [*ws.plan_roots, ws.config.templates_dir], ws.store_dir)
+                watcher = InotifyWatcher(ws.root, trees, ws.store_dir)
             except (OSError, WatchLost) as exc:
                 why = f"cannot watch the workspace ({exc})"
             else:
@@ -916,6 +954,9 @@ class WarmWorkspace:
             self._view = _View.after_targeted(self._view, obs, built, generation)
         else:
             self._view = _View.after_full(ws, built, generation)
+        outside = self._view.outside(self._watcher.trees) if self._view and self._watcher else None
+        if outside is not None:  # a source no watch covers: its changes would go unseen
+            self._stop_watching(f"{outside} is read but is in no watched folder")
         self._served("build", built)
 
 

@@ -61,7 +61,7 @@ def random_change(rnd: random.Random, root: Path, i: int) -> str:
     target = rnd.choice(entries) if entries else plans
     folder = target if target.is_dir() else target.parent
     op = rnd.choice(["append", "append", "append", "create", "delete", "mkdir", "touch", "rename", "rmtree",
-                     "mvdir", "template"])
+                     "mvdir", "template", "template", "move-root", "move-templates"])
     try:
         if op == "append" and target.is_file():
             with open(target, "a", encoding="utf-8") as fh:
@@ -89,6 +89,17 @@ def random_change(rnd: random.Random, root: Path, i: int) -> str:
             templates.mkdir(parents=True, exist_ok=True)
             name = rnd.choice(["fix_issues.md", "request_review.md", "create_subplan.md"])
             (templates / name).write_text(f"custom {i} {{feature}}\n", encoding="utf-8")
+        elif op == "move-root":  # the plan root renamed away and put back: a watch on each
+            shutil.rmtree(plans.with_name("plans.old"), ignore_errors=True)
+            plans.rename(plans.with_name("plans.old"))
+            shutil.copytree(plans.with_name("plans.old"), plans)
+            (plans.with_name("plans.old") / "late.md").write_text("written in the old folder\n", encoding="utf-8")
+        elif op == "move-templates" and (root / ".promptgen" / "templates").is_dir():
+            templates = root / ".promptgen" / "templates"
+            shutil.rmtree(templates.with_name("templates.old"), ignore_errors=True)
+            templates.rename(templates.with_name("templates.old"))
+            templates.mkdir()
+            (templates / "fix_issues.md").write_text(f"moved {i} {{feature}}\n", encoding="utf-8")
     except OSError:
         pass
     return f"{op} {target.relative_to(root)}"
