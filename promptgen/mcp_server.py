@@ -764,7 +764,8 @@ class WarmWorkspace:
                                          "(the recorded builds, newest first)")
                 chosen = builds[build - 1]
                 rows = store.decisions(chosen["id"])
-                reused = store.reused_in_last_build(rows) if build == 1 else []
+                # the reused nodes are not stored: every other node of the graph (last build only)
+                reused = store.reused_in_last_build(rows) if build == 1 and include_reused else []
         for r in rows:
             why = describe_reason(r["reason"], r["detail"])
             if r["status"] == "cut_off":
@@ -775,7 +776,7 @@ class WarmWorkspace:
             rows += reused
         if node:
             rows = [r for r in rows if node in r["node"]]
-        return {"build": chosen, "decisions": rows, "reused": len(reused) if build == 1 else None}
+        return {"build": chosen, "decisions": rows, "reused": chosen["summary"]["reused"]}
 
     # -- one question at a time ------------------------------------------------------
     @contextmanager
@@ -1034,7 +1035,7 @@ def _schemas() -> Any:
     class Explained(TypedDict):
         build: dict[str, Any]
         decisions: list[Decision]
-        reused: Optional[int]
+        reused: int
 
     return type("Schemas", (), {"StatusDocument": StatusDocument, "NextPrompt": NextPrompt,
                                 "Warnings": Warnings, "Explained": Explained})

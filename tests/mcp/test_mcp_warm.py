@@ -290,3 +290,22 @@ def test_the_snapshot_left_for_the_command_line_never_holds_a_racy_stamp(demo):
         assert fastpath.load(ws.store_dir, ws.snapshot_key) is not None  # a no-op for the command line
     finally:
         warm.close()
+
+
+@pytest.mark.parametrize("watch", [True, False])
+def test_two_servers_on_one_workspace(demo, tmp_path, watch):
+    """Each keeps its own answers in memory; the store's lock and generation keep
+    the shared store right whichever builds first."""
+    first, second = WarmWorkspace(str(demo), watch=watch), WarmWorkspace(str(demo), watch=watch)
+    try:
+        first.warm_up()
+        second.warm_up()
+        ref = Reference(demo, tmp_path / "ref")
+        rnd = random.Random(7)
+        for i in range(12):
+            what = random_change(rnd, demo, i)
+            for warm in rnd.sample([first, second], 2):
+                assert_same(warm, ref, what)
+    finally:
+        first.close()
+        second.close()
