@@ -549,6 +549,19 @@ class _View:
         return cls(ws.root, names, kinds, stamps, generation, _racy(built.result.sources))
 
 
+def _explained(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Decision rows with ``why``: the sentence ``promptgen graph --explain`` prints."""
+    from promptgen.engine.explain import describe_reason
+
+    for r in rows:
+        why = describe_reason(r["reason"], r["detail"])
+        if r["status"] == "cut_off":
+            why += ("; value unchanged" if r["reason"] == "forced"
+                    else "; value unchanged, so its dependents were not re-run")
+        r["why"] = why
+    return rows
+
+
 def _racy(sources: Any) -> dict[str, Any]:
     """The sources a build read whose stamp was racy then (listings that hold a
     link are re-checked by every build anyway, and never settle)."""
@@ -744,11 +757,14 @@ class WarmWorkspace:
                 "current": current, "achievement": achievement, "exit_code": code,
                 "warnings": list(entry["warnings"]), "prompt": text}
 
-    def explain(self, build: int = 1, node: Optional[str] = None, include_reused: bool = False) -> dict[str, Any]:
-        """The decisions of a recorded build (1: the last), as ``promptgen graph
-        --explain --json`` prints them, each with a sentence saying why."""
-        from promptgen.engine.explain import describe_reason
-
+    def explain(self, build: Optional[int] = None, node: Optional[str] = None,
+                include_reused: bool = False) -> dict[str, Any]:
+        """The decisions of a recorded build, as ``promptgen graph --explain
+        --json`` prints them, each with a sentence saying why. ``build``: 1 is
+        the last recorded build, 2 the one before...; by default the last one
+        that recomputed something (a build that only read again files whose
+        stamps were too recent to trust recomputes nothing, and would hide the
+        one that answered the last question)."""
         from .workspace import WorkspaceError
 
         with self._call():
@@ -759,24 +775,20 @@ class WarmWorkspace:
                 builds = store.builds()
                 if not builds:
                     raise WorkspaceError("no build is recorded in the store yet")
+                if build is None:
+                    build = next((i for i, b in enumerate(builds, 1) if b["summary"]["recomputed"]), 1)
                 if not 1 <= build <= len(builds):
                     raise WorkspaceError(f"build must be between 1 and {len(builds)} "
                                          "(the recorded builds, newest first)")
                 chosen = builds[build - 1]
-                rows = store.decisions(chosen["id"])
-                # the reused nodes are not stored: every other node of the graph (last build only)
-                reused = store.reused_in_last_build(rows) if build == 1 and include_reused else []
-        for r in rows:
-            why = describe_reason(r["reason"], r["detail"])
-            if r["status"] == "cut_off":
-                why += ("; value unchanged" if r["reason"] == "forced"
-                        else "; value unchanged, so its dependents were not re-run")
-            r["why"] = why
-        if include_reused:
-            rows += reused
+                rows = _explained(store.decisions(chosen["id"]))
+                # the reused nodes are not stored: every other node of the graph (the last build's only)
+                if include_reused and build == 1:
+                    rows += store.reused_in_last_build(rows)
         if node:
             rows = [r for r in rows if node in r["node"]]
-        return {"build": chosen, "decisions": rows, "reused": chosen["summary"]["reused"]}
+        return {"build": chosen, "decisions": rows, "reused": chosen["summary"]["reused"],
+                "builds_since": build - 1}
 
     # -- one question at a time ------------------------------------------------------
     @contextmanager
@@ -1036,6 +1048,7 @@ def _schemas() -> Any:
         build: dict[str, Any]
         decisions: list[Decision]
         reused: int
+        builds_since: int
 
     return type("Schemas", (), {"StatusDocument": StatusDocument, "NextPrompt": NextPrompt,
                                 "Warnings": Warnings, "Explained": Explained})
@@ -1081,7 +1094,9 @@ def _status_tools(server: Any, warm: WarmWorkspace, schemas: Any) -> None:
 
     @server.tool(name="explain_build", title="Why the last build recomputed what it did", annotations=read_only)
     def explain_build(
-        build: Annotated[int, _field("Which recorded build: 1 is the last one, 2 the one before, ...", ge=1)] = 1,
+        build: Annotated[Optional[int], _field("Which recorded build: 1 is the last one, 2 the one before, "
+                                               "...; by default the last one that recomputed something",
+                                               ge=1)] = None,
         node: Annotated[Optional[str], _field("Only the nodes whose key contains this text, e.g. a "
                                               "file name or 'prompt:'")] = None,
         include_reused: Annotated[bool, _field("Also list the nodes that were reused (last build only; "
@@ -1159,8 +1174,10 @@ def _result(texts: list[str], structured: Any, served: dict[str, Any]) -> Any:
 
 def _explain_text(data: dict[str, Any]) -> str:
     b, s = data["build"], data["build"]["summary"]
+    since = data["builds_since"]
+    later = f" ({since} build{'s' if since != 1 else ''} recorded since)" if since else ""
     lines = [f"build #{b['id']} ({b['mode']}, {b['duration_s'] * 1000:.1f} ms): {s['nodes']} nodes, "
-             f"{s['recomputed']} recomputed ({s['cut_off']} cut off), {s['reused']} reused"]
+             f"{s['recomputed']} recomputed ({s['cut_off']} cut off), {s['reused']} reused{later}"]
     shown = [r for r in data["decisions"] if r["status"] != "reused"]
     if not shown:
         lines.append("nothing ran: every node was reused")

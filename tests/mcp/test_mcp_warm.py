@@ -288,6 +288,10 @@ def test_the_snapshot_left_for_the_command_line_never_holds_a_racy_stamp(demo):
         assert warm.served["answered"] == "build" and snapshot.exists()
         ws = Workspace.locate(str(demo))
         assert fastpath.load(ws.store_dir, ws.snapshot_key) is not None  # a no-op for the command line
+        # that build recomputed nothing: explaining "the last build" means the one before
+        explained = warm.explain()
+        assert explained["builds_since"] >= 1 and explained["build"]["summary"]["recomputed"] > 0
+        assert warm.explain(build=1)["build"]["summary"]["recomputed"] == 0
     finally:
         warm.close()
 
