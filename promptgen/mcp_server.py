@@ -90,6 +90,11 @@ SENTINEL_TIMEOUT_S = 2.0
 #: writes makes one build, and the stamps it records are past the racy window
 #: (``engine/stamp.py``, 50 ms), so the snapshot it leaves answers the command line too.
 CATCH_UP_AFTER_S = 0.06
+#: How long the workspace and the questions must have been quiet before the background
+#: reads again files a build read inside the racy window (to write a snapshot the command
+#: line can trust): that build serves no question, and on a large workspace writing the
+#: snapshot takes long enough to delay one.
+SETTLE_AFTER_QUIET_S = 1.0
 
 # inotify(7)
 _IN_MODIFY = 0x2
@@ -658,6 +663,7 @@ class WarmWorkspace:
         self.served: dict[str, Any] = {}
         self._here = threading.local()
         self._closed = False
+        self._active = time.monotonic()  # the last question or change
 
     def served_here(self) -> dict[str, Any]:
         """How the calling thread's last question was answered (the server runs
@@ -688,36 +694,39 @@ class WarmWorkspace:
         after the first event, so that a burst of writes makes one build), so
         the next question finds its answer ready. A question that comes first
         builds itself; either way one build serves both, under the lock. Once a
-        build's racy sources have settled, they are read again, so that the
-        snapshot the command line answers from is written again too."""
+        build's racy sources have settled and the workspace has been quiet for
+        a second, they are read again, so that the snapshot the command line
+        answers from is written again too."""
         self.warm_up()
         while not self._closed:
             watcher, view = self._watcher, self._view
             if watcher is None or watcher.fd < 0:
                 time.sleep(0.5)  # stat checks: each question checks for itself
                 continue
+            quiet = SETTLE_AFTER_QUIET_S - (time.monotonic() - self._active)
             racy = view is not None and bool(view.racy)
             try:
-                changed = watcher.wait(settle_s if racy else 0.5)
+                changed = watcher.wait(max(quiet, settle_s) if racy else 0.5)
             except (OSError, ValueError):
                 continue  # replaced meanwhile
             if changed:
                 time.sleep(settle_s)
-            elif not (racy and view is not None and view.settled()):
-                continue
-            self._catch_up()
+                self._catch_up(settle=False)
+            elif racy and view is not None and view.settled() and quiet <= 0:
+                self._catch_up(settle=True)
 
-    def _catch_up(self) -> None:
+    def _catch_up(self, settle: bool) -> None:
         with self._lock:
             if self._closed or self.ws is None:
                 return
             try:
-                built = self._sync(need_values=False, sentinel=False, settle=True)
+                built = self._sync(need_values=False, sentinel=False, settle=settle)
             except Exception as exc:  # noqa: BLE001 - the next question checks every file
                 self._say(f"promptgen mcp: a background build failed ({type(exc).__name__}: {exc})")
                 return
             if built is not None:
                 built.outcome.close()
+                self._active = time.monotonic()
 
     def status(self) -> dict[str, Any]:
         """The status document (``promptgen status --json``)."""
@@ -796,6 +805,7 @@ class WarmWorkspace:
         """Bring the answers up to date (see :meth:`_sync`), then let the caller
         read them; the build's store is closed after."""
         t0 = time.perf_counter()  # waiting for another question or the background build counts
+        self._active = time.monotonic()
         with self._lock:
             built = self._sync(need_values)
             try:
