@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from bench import baselines
+from bench import baselines, mcp_client
 from bench.generate import GENERATOR_VERSION, generate, token
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,6 +59,8 @@ T_RSS_MIB = 80
 T_SEED_IMPROVEMENT = 0.70
 T_SEED_HIT_RATE = 0.80
 T_SEED_MAX_OP_S = 3.0
+#: The MCP server's answer to next_prompt after a one-file edit, on the corpus.
+T_MCP_EDIT_S = 0.015
 #: How long the edit scenario waits after writing a file: longer than promptgen's
 #: racy window (engine/stamp.py, 50 ms), so the edit build may trust the new stamp.
 RACY_WAIT_S = 0.1
@@ -430,6 +432,7 @@ class Settings:
     edit_samples: int
     touch_samples: int
     hit_runs: int
+    mcp_calls: int
     scale: list[int]
     scale_budget_s: float
     scale_seed: int
@@ -450,6 +453,7 @@ class Settings:
             edit_samples=a.edit_samples if a.edit_samples is not None else (3 if q else 7),
             touch_samples=2 if q else 3,
             hit_runs=10,
+            mcp_calls=20 if q else 50,
             scale=scale,
             scale_budget_s=a.scale_budget if a.scale_budget is not None else (20.0 if q else 60.0),
             scale_seed=a.seed,
@@ -809,6 +813,115 @@ class Bench:
             )
         )
 
+    # -- the MCP server ------------------------------------------------------------------------
+    def _mcp_unavailable(self) -> str | None:
+        if "mcp_unavailable" not in self.results:
+            self.results["mcp_unavailable"] = mcp_client.unavailable(self.runner.cmd, self.runner.env)
+        return self.results["mcp_unavailable"]
+
+    def _mcp_run(self, ws: Path, path: Path, plan: str, cycles: int) -> dict:
+        """``promptgen mcp`` on ``ws`` answering ``next_prompt plan``: with no change, then after each
+        flip of ``path``'s status and back (aged writes, as the edit scenario's); restored after."""
+        original = path.read_bytes()
+        orig = path.stat()
+        edited = toggle_status(original.decode("utf-8"))[0].encode("utf-8")
+
+        def later(step: int) -> None:  # asked once the write is past the racy window, as the edit scenario's
+            write_aged(path, orig, edited if step % 2 == 0 else original, step + 1)
+
+        def at_once(step: int) -> None:  # asked right after the write, as an agent that just saved the file
+            time.sleep(RACY_WAIT_S)  # (the previous answer's aftermath settles first)
+            path.write_bytes(edited if step % 2 == 0 else original)
+            mt = orig.st_mtime_ns + (step + 1) * 1_000_000_000
+            os.utime(path, ns=(mt, mt))
+
+        edits = {"edit": (2 * cycles, later), "edit_at_once": (2 * cycles, at_once)}
+        try:
+            return mcp_client.time_next_prompt(self.runner.cmd, ws, self.runner.env, plan, noop_calls=self.settings.mcp_calls,
+                                               edits=edits, errlog=self.tmp / "mcp-server.log")
+        except Exception as e:  # noqa: BLE001 - the server's own words are in its log
+            raise BenchError(f"promptgen mcp on {ws}: {type(e).__name__}: {e}\n{tail((self.tmp / 'mcp-server.log').read_text(errors='replace'))}") from None
+        finally:
+            path.write_bytes(original)
+            os.utime(path, ns=(orig.st_atime_ns, orig.st_mtime_ns))
+
+    @staticmethod
+    def _mcp_summary(data: dict) -> dict:
+        out = {}
+        for kind in ("noop", "edit", "edit_at_once"):
+            samples = data[kind]
+            out[kind] = {"client": summarize([x["client_s"] for x in samples]), "server": summarize([x["server_s"] for x in samples]),
+                         "answered": sorted({str(x["answered"]) for x in samples}),
+                         "targeted": sorted({bool((x["build"] or {}).get("targeted")) for x in samples if x["build"]})}
+            if kind != "noop":
+                states = [x["state"] for x in samples]
+                out[kind]["states"] = states
+                out[kind]["state_follows_the_file"] = len(states) >= 2 and all(a != b for a, b in zip(states, states[1:]))
+        out["init_s"], out["first_s"] = data["init_s"], data["first_s"]
+        return out
+
+    def mcp(self) -> None:
+        """The MCP server answering ``next_prompt``, timed by the SDK's client over stdio (and by the
+        server itself, which reports its own time in ``_meta``): with no change, and after the edit
+        scenario's one-file edit; the command line's ``next`` after the same edit beside it."""
+        why = self._mcp_unavailable()
+        if why:
+            self.results["mcp"] = {"skipped": why}
+            self.rows.append(Row("mcp next_prompt", f"skipped: {why}", verdict="SKIP"))
+            return
+        r = self.runner
+        target = self._edit_target()
+        plan = "@" + target["feature"]
+        cycles = self.settings.edit_samples
+        self.settle()
+        m = self._mcp_summary(self._mcp_run(self.ws, target["path"], plan, cycles))
+        self.settle()
+        argv = r.pg_argv("next", self.ws, plan)
+        cli_edit = summarize(self._flip_and_build(self.ws, target["path"], cycles, lambda: r.timed(argv, self.ws, "promptgen next after an edit", "next")))
+        self.settle()
+        cli_noop = summarize([r.timed(argv, self.ws, "promptgen next", "next") for _ in range(5)])
+        self.results["mcp"] = {**m, "feature": target["feature"], "file": str(target["path"].relative_to(self.ws)), "cli_next_after_edit": cli_edit, "cli_next_noop": cli_noop}
+        n = m["noop"]
+
+        def both(x: dict) -> str:
+            return f"{fmt_s(x['client']['median'])} client, {fmt_s(x['server']['median'])} in server"
+
+        self.rows.append(Row("mcp next_prompt, no change", both(n), f"{fmt_s(cli_noop['median'])} CLI next", f"{n['client']['median'] / cli_noop['median']:.2f}×", "-", "INFO"))
+        for kind, label in (("edit_at_once", "one-file edit, asked at once"), ("edit", "one-file edit, asked 100 ms later")):
+            e = m[kind]
+            how = "/".join(e["answered"])
+            # judged by the server's clock: the client's adds the SDK's stdio round trip (the
+            # no-change row shows it), which grows when both processes wake from idle
+            ok = e["server"]["median"] <= T_MCP_EDIT_S and e["state_follows_the_file"]
+            self.rows.append(Row(f"mcp next_prompt, {label}", both(e) + f" ({how})" + ("" if e["state_follows_the_file"] else "; state did not follow the edit"),
+                                 f"{fmt_s(cli_edit['median'])} CLI next", f"{e['client']['median'] / cli_edit['median']:.2f}×", f"≤ {T_MCP_EDIT_S * 1000:.0f} ms in server", verdict(ok)))
+        self.rows.append(Row("mcp server start", f"initialize {fmt_s(m['init_s'])}, first answer {fmt_s(m['first_s'])}", "-", "-", "-", "INFO"))
+
+    def _scale_mcp(self, n: int, ws: Path, base_name: str, base_s: float, cli_noop_s: float, edit: dict) -> dict:
+        """At this size: the server's answer with no change against ninja's no-op (the target), and
+        after a one-file edit against the command line's build."""
+        why = self._mcp_unavailable()
+        if why:
+            self.rows.append(Row(f"scale {n}: mcp next_prompt", f"skipped: {why}", verdict="SKIP"))
+            return {"skipped": why}
+        sub = next(iter(sorted(ws.glob("work-space/plans/*/subplans/SUBPLAN_*.md"))), None)
+        plan_file = next(iter(sorted(sub.parent.parent.glob("PLAN_*.md"))), None) if sub else None
+        if sub is None or plan_file is None:
+            return {}
+        self.settle(ws)
+        m = self._mcp_summary(self._mcp_run(ws, sub, plan_file.relative_to(ws).as_posix(), max(1, self.settings.edit_samples // 2)))
+        self.settle(ws)
+        c, s = m["noop"]["client"]["median"], m["noop"]["server"]["median"]
+        self.rows.append(Row(f"scale {n}: mcp no change", f"{fmt_s(c)} client, {fmt_s(s)} in server (CLI no-op {fmt_s(cli_noop_s)})",
+                             f"{fmt_s(base_s)} {base_name}", f"{c / base_s:.3f}×", f"< 1× {base_name}", verdict(c < base_s)))
+        cli_edit = (edit.get("build") or {}).get("median")
+        for kind, label in (("edit_at_once", "asked at once"), ("edit", "asked 100 ms later")):
+            e = m[kind]
+            self.rows.append(Row(f"scale {n}: mcp one-file edit, {label}", f"{fmt_s(e['client']['median'])} client, {fmt_s(e['server']['median'])} in server ({'/'.join(e['answered'])})",
+                                 f"{fmt_s(cli_edit)} CLI build" if cli_edit else "-", f"{e['client']['median'] / cli_edit:.2f}×" if cli_edit else "-", "-", "INFO"))
+        m["file"] = str(sub.relative_to(ws))
+        return m
+
     def _flip_and_build(self, ws: Path, path: Path, samples: int, build: Callable[[], Any]) -> list[Any]:
         """Flip ``path``'s header status and back, ``samples`` times, calling ``build``
         after each write (aged past the racy window); the file is restored after."""
@@ -1080,6 +1193,7 @@ class Bench:
                     sl = summ["stat loop"]["median"]
                     self.rows.append(Row(f"scale {n}: vs stat loop", f"{point['us_per_file']['stat loop']:.1f} µs/file stat loop", f"{fmt_s(sl)} stat loop", f"{pg / sl:.2f}×", "-", "INFO"))
                 point["edit"] = self._scale_edit(n, ws, pg)
+                point["mcp"] = self._scale_mcp(n, ws, base_name, base, pg, point["edit"])
                 self.rows.append(Row(f"scale {n}: cold build", f"{fmt_s(cold_s)}, {kib / 1024:.0f} MiB peak", "-", "-", "-", "INFO" if not problems else "FAIL"))
         finally:
             r.record_ops = True
@@ -1147,7 +1261,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     ap.add_argument("--promptgen", help="command prefix that runs promptgen (default: promptgen beside sys.executable, else on PATH; env PROMPTGEN_CMD)")
     ap.add_argument("--python", help="interpreter for the python -c pass / stat loop baselines (default: the one promptgen's script runs)")
-    ap.add_argument("--only", help="comma-separated scenarios to run: cold,counters,noop,imports,next,edit,instr,resident,touch,seed,scale")
+    ap.add_argument("--only", help="comma-separated scenarios to run: cold,counters,noop,imports,next,edit,instr,resident,mcp,touch,seed,scale")
     ap.add_argument("--instructions", action=argparse.BooleanOptionalAction, default=None,
                     help="count the edit's instructions with valgrind (default: on, off in --quick)")
     ap.add_argument("--gate", action="store_true", help="exit 1 if the no-op ratio exceeds --max-noop-ratio, a no-op counter is non-zero or a heavy module is imported")
@@ -1194,6 +1308,7 @@ def main(argv: list[str] | None = None) -> int:
             ("edit", "edit", "one-file edit", bench.edit),
             ("instr", "instructions", "one-file edit in instructions (callgrind)", bench.instructions),
             ("resident", "resident_edit", "one-file edit in a resident process", bench.resident),
+            ("mcp", "mcp", "MCP server: next_prompt with no change and after an edit", bench.mcp),
             ("touch", "touch", "touch-only edit", bench.touch),
             ("seed", "seed", "seed targets", bench.seed),
             ("seed", "ops", "slowest operation", bench.slowest_op),

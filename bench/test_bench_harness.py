@@ -355,3 +355,11 @@ def test_instruction_counts_of_the_edit(tmp_path):
     assert sc["bound_per_pass"] and sc["bound_per_pass"] > 0
     row = {r["scenario"]: r for r in report["table"]}["one-file edit: instructions"]
     assert row["verdict"] in ("PASS", "FAIL") and "× pass" in row["ratio"]
+
+
+def test_the_mcp_scenario_is_skipped_without_an_mcp_server(tmp_path, capsys):
+    code, report = _run(tmp_path, "--only", "mcp")
+    assert code == 0, report["errors"]
+    table = {r["scenario"]: r for r in report["table"]}
+    row = table["mcp next_prompt"]
+    assert row["verdict"] == "SKIP" and ("no `mcp` verb" in row["value"] or "SDK is not installed" in row["value"])

@@ -148,6 +148,23 @@ def _other_verbs(subs: Any) -> None:
     p.add_argument("--debounce", type=int, default=200, metavar="MS", help="wait this long for edits to settle")
     _common(p)
 
+    _mcp(subs)
+
     p = _sub(subs, "clean", "remove the store (.promptgen/ cache files); never touches anything else",
              "promptgen clean", "clean")
+    _common(p)
+
+
+def _mcp(subs: Any) -> None:
+    """The `mcp` verb (apart, so that make_parser stays short)."""
+    p = _sub(subs, "mcp", "serve the prompts to a coding agent: an MCP server on stdio that keeps the build warm",
+             "promptgen mcp --workspace /path/to/project\n\n"
+             "needs the MCP SDK: pip install 'promptgen[mcp]'\n\n"
+             "in an MCP client's configuration (Claude Code's .mcp.json, Cursor's .cursor/mcp.json):\n"
+             '  {"mcpServers": {"promptgen": {"command": "promptgen",\n'
+             '                                "args": ["mcp", "--workspace", "/path/to/project"]}}}\n\n'
+             "tools: status, next_prompt, explain_build, warnings (docs/USER_GUIDE.md, \"promptgen mcp\")", "mcp")
+    p.add_argument("--no-watch", action="store_true",
+                   help="check the files with stat before each answer instead of following file-change "
+                        "events (slower on large workspaces; for file systems without inotify)")
     _common(p)

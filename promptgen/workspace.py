@@ -108,15 +108,19 @@ class Workspace:
     def build(self, *, force: bool = False, wait: bool = True,
               on_wait: Optional[Callable[[Optional[int]], None]] = None,
               progress: Optional[Callable[[int, int], None]] = None,
-              observation: Optional[Observation] = None) -> Built:
+              observation: Optional[Observation] = None,
+              answers: Optional[tuple[list[PlanEntry], dict[str, str]]] = None) -> Built:
         """An incremental build of every plan, and the answers it gives.
 
         ``observation``: what a no-op check just saw (see
         ``fastpath.Observation``): its stamps are not stat'ed again, and the
-        build is targeted at what changed. ``wait``: False raises ``LockBusy``
-        when another process is building."""
+        build is targeted at what changed. ``answers``: the plan index and
+        prompts of the stored state that observation was taken against, held
+        in memory by a long-lived caller (the MCP server); a targeted build
+        patches them instead of reading them back from the snapshot's side
+        file. ``wait``: False raises ``LockBusy`` when another process is building."""
         return _build(self, force=force, wait=wait, on_wait=on_wait, progress=progress,
-                      observation=None if force else observation)
+                      observation=None if force else observation, last=answers)
 
     def build_observed(self, **kw: Any) -> Built:
         """:meth:`build` after the same no-op check a command line runs first, for
@@ -286,9 +290,11 @@ class _Answers:
     a targeted build — by patching the last snapshot's index with the plans
     whose state or prompt changed."""
 
-    def __init__(self, ws: Workspace, observation: Optional[Observation]) -> None:
+    def __init__(self, ws: Workspace, observation: Optional[Observation],
+                 last: Optional[tuple[list[PlanEntry], dict[str, str]]] = None) -> None:
         self.ws = ws
         self.observation = observation
+        self.last = last
         self.done: Optional[tuple[Any, Any, Any, Any]] = None  # plans, prompts, reports, result
 
     def of(self, result: BuildResult) -> tuple[list[PlanEntry], dict[str, str], Optional[list[PlanReport]]]:
@@ -311,7 +317,10 @@ class _Answers:
 
         obs = self.observation
         last = obs.payload if obs is not None else None
-        blobs = fastpath.load_blobs(self.ws.store_dir, last) if last is not None else None
+        if self.last is not None:
+            blobs: Optional[dict[str, Any]] = {"plans": self.last[0], "prompts": self.last[1]}
+        else:
+            blobs = fastpath.load_blobs(self.ws.store_dir, last) if last is not None else None
         if blobs is None:
             return None
         changed = changed_plans(result.decisions)
@@ -328,7 +337,8 @@ class _Answers:
 
 
 def _build(ws: Workspace, *, force: bool, wait: bool, on_wait: Optional[Callable[[Optional[int]], None]],
-           progress: Optional[Callable[[int, int], None]], observation: Optional[Observation]) -> Built:
+           progress: Optional[Callable[[int, int], None]], observation: Optional[Observation],
+           last: Optional[tuple[list[PlanEntry], dict[str, str]]] = None) -> Built:
     from promptgen.nodes import rules
 
     session = SessionConfig(
@@ -337,7 +347,7 @@ def _build(ws: Workspace, *, force: bool, wait: bool, on_wait: Optional[Callable
         snapshot_key=ws.snapshot_key,
         extra_paths=lambda: code_paths() + [ws.config_path],
     )
-    answers = _Answers(ws, observation)
+    answers = _Answers(ws, observation, last)
 
     def payload(result: BuildResult) -> tuple[dict[str, Any], dict[str, Any]]:
         plans, prompts, _ = answers.of(result)
