@@ -64,6 +64,17 @@ class Decision:
             "wall_s": self.wall_s,
         }
 
+    def why(self) -> str:
+        """Why it ran, as ``promptgen graph --explain`` says it ("" when reused)."""
+        if self.status == REUSED:
+            return ""
+        why = describe_reason(self.reason, self.detail)
+        if self.status == CUT_OFF:
+            # under --force every node runs anyway: its dependents were not spared
+            why += ("; value unchanged" if self.reason == FORCED
+                    else "; value unchanged, so its dependents were not re-run")
+        return why
+
     def describe(self) -> str:
         """One line a person can read: what happened and, if it ran, why."""
         if self.status == REUSED:

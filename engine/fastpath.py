@@ -64,6 +64,33 @@ class Observation:
         self._index: Optional[dict[str, int]] = None
         self._slash = ""
 
+    @classmethod
+    def of_arrays(cls, data: "dict[str, Any]", current: "list[Any]", index: "Optional[dict[str, int]]",
+                  changed: "list[str]", generation: "Optional[str]") -> "Observation":
+        """An observation made by a caller that saw the changes itself (a file
+        watcher) instead of stat'ing every path: ``data`` holds the snapshot's
+        arrays (``root``, ``names``, ``kinds``, ``stamps``, ``payload``),
+        ``current`` the stamps now, ``changed`` the source keys that moved."""
+        obs = cls()
+        obs._data = data
+        obs._current = current
+        obs._index = index
+        obs._slash = os.path.join(data["root"], "")
+        obs.changed = list(changed)
+        obs.generation = generation
+        obs.payload = data["payload"]
+        return obs
+
+    @property
+    def names(self) -> "list[str]":
+        """The snapshot's recorded paths (relative to the root for sources)."""
+        return [] if self._data is None else list(self._data["names"])
+
+    @property
+    def index(self) -> "Optional[dict[str, int]]":
+        """Recorded path → its place in the arrays, once built (shared, not copied)."""
+        return self._index
+
     def usable(self) -> bool:
         """True when a targeted build may start from this observation."""
         return self.changed is not None and self.generation is not None
@@ -115,7 +142,7 @@ class Observation:
         stamps = list(self._current[:-1])
         index = self._index if self._index is not None else {n: i for i, n in enumerate(names)}
         for key, rec in sources.items():
-            kind, name = _kind_and_name(key)
+            kind, name = kind_and_name(key)
             i = index.get(name)
             if i is not None and i < len(names) and kinds[i] == kind:
                 stamps[i] = rec.stamp
@@ -182,7 +209,8 @@ _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _PREFIX = {"f": "file:", "d": "dir:"}
 
 
-def _key(kind: str, name: str) -> "Optional[str]":
+def source_key(kind: str, name: str) -> "Optional[str]":
+    """The source key of a snapshot entry (kind ``f``/``d``/``r``), None for a path no node reads."""
     if kind == "r":
         return "dir:"
     prefix = _PREFIX.get(kind)
@@ -205,7 +233,7 @@ def _observe(data: "dict[str, Any]", first_changed: int, out: "Observation", roo
             stamp = None
         current.append(stamp)
         if changed is not None and stamp != stamps[i]:
-            key = _key(kinds[i], names[i])
+            key = source_key(kinds[i], names[i])
             if key is None:
                 changed = None  # not a workspace source: code, config or the store moved
             else:
@@ -219,8 +247,8 @@ def _observe(data: "dict[str, Any]", first_changed: int, out: "Observation", roo
         out.payload = data["payload"]
 
 
-def _kind_and_name(source: "Optional[str]", path: str = "") -> "tuple[str, str]":
-    """The snapshot's (kind, name) of a source key (see ``_key``); ``path`` for others."""
+def kind_and_name(source: "Optional[str]", path: str = "") -> "tuple[str, str]":
+    """The snapshot's (kind, name) of a source key (see ``source_key``); ``path`` for others."""
     if source is None:
         return "-", path
     if source.startswith("file:"):
@@ -236,7 +264,7 @@ def write(store_dir: str, key: str, root: str, entries: "Sequence[tuple[str, Any
     triples (``source_key`` None for a path no node reads), sources under ``root``."""
     names, kinds, stamps = [], [], []
     for path, stamp, source in entries:
-        kind, name = _kind_and_name(source, path)
+        kind, name = kind_and_name(source, path)
         names.append(name)
         kinds.append(kind)
         stamps.append(stamp)

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from promptgen.engine.explain import Decision
     from promptgen.engine.spec import JSON
 
-    from .values import (ExecutionsValue, FeedbackValue, PlanReport, PlanValue, StateValue, SubplansValue,
-                         TemplateValue)
+    from .values import (ExecutionsValue, FeedbackValue, PlanReport, PlanValue, PlanWarning, StateValue,
+                         SubplansValue, TemplateValue)
 
     PathArg = Union[str, "os.PathLike[str]"]
 
@@ -141,6 +141,15 @@ def prompt_for_achievement(values: Values, report: PlanReport, number: str) -> s
     stored: Optional[TemplateValue] = values.get(keys.template(state["template"]))
     template = stored if stored is not None else prompts.template_value(state["template"], "", {"error": "missing"})
     return prompts.render(state, template)
+
+
+def plan_warnings(reports: Sequence[PlanReport]) -> list[PlanWarning]:
+    """Every plan's warnings in plan order, each with its plan and how to make it go away."""
+    from .diagnostics import REMEDIES
+
+    return [{"plan_file": r["plan_file"], "feature": r["feature"], "kind": w["kind"], "message": w["message"],
+             "path": w["path"], "remedy": REMEDIES.get(w["kind"], "")}
+            for r in reports for w in r["warnings"]]
 
 
 # -- what a build changed --------------------------------------------------------------------

@@ -85,6 +85,11 @@ from promptgen.engine.stamp import is_racy, stamp_of
 
 from .workspace import Built, Workspace, code_paths
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from promptgen.engine.explain import Decision
+    from promptgen.nodes.values import PlanWarning
+
 #: The sentinel file's name in the store folder (one per server process).
 SENTINEL_PREFIX = "mcp-sync-"
 #: How long a call waits for its own sentinel's event before giving up on the watcher.
@@ -524,10 +529,10 @@ class _View:
         """The view after a build targeted from ``obs``: what the engine writes to the snapshot."""
         sources = built.result.sources
         names, kinds, stamps = obs.next_entries(sources)
-        old = obs._data["names"] if obs._data else [""]
+        old = obs.names or [""]
         db = old[-1]
         index, racy = None, _racy(sources)
-        if previous is not None and obs._index is previous.index:
+        if previous is not None and obs.index is previous.index:
             index = previous.index  # the entries keep their places; new ones come at the end
             index.pop(db, None)
             for i in range(len(old) - 1, len(names)):
@@ -541,12 +546,12 @@ class _View:
     def after_full(cls, ws: Workspace, built: Built, generation: str) -> "_View":
         """The view after a full walk, from the sources it read (as ``engine.session``
         writes the snapshot) and the stamps of promptgen's code and configuration."""
-        from promptgen.engine.fastpath import _kind_and_name  # the snapshot's encoding of a source key
+        from promptgen.engine.fastpath import kind_and_name  # the snapshot's encoding of a source key
         from promptgen.engine.store import DB_NAME
 
         names, kinds, stamps = [], [], []
         for key, rec in built.result.sources.items():
-            kind, name = _kind_and_name(key)
+            kind, name = kind_and_name(key)
             names.append(name)
             kinds.append(kind)
             stamps.append(rec.stamp)
@@ -557,17 +562,10 @@ class _View:
         return cls(ws.root, names, kinds, stamps, generation, _racy(built.result.sources))
 
 
-def _explained(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Decision rows with ``why``: the sentence ``promptgen graph --explain`` prints."""
-    from promptgen.engine.explain import describe_reason
-
-    for r in rows:
-        why = describe_reason(r["reason"], r["detail"])
-        if r["status"] == "cut_off":
-            why += ("; value unchanged" if r["reason"] == "forced"
-                    else "; value unchanged, so its dependents were not re-run")
-        r["why"] = why
-    return rows
+def _explained(decisions: "list[Decision]") -> list[dict[str, Any]]:
+    """Decision rows as ``promptgen graph --explain --json`` prints them, with
+    ``why``: the sentence ``promptgen graph --explain`` prints."""
+    return [{**d.to_json(), "why": d.why()} for d in decisions]
 
 
 def _racy(sources: Any) -> dict[str, Any]:
@@ -579,30 +577,17 @@ def _racy(sources: Any) -> dict[str, Any]:
             if rec.recorded_ns != ALWAYS_RECHECK_NS and is_racy(rec.stamp, rec.recorded_ns)}
 
 
-class _EventObservation(fastpath.Observation):
+def _event_observation(view: _View, keys: Sequence[str]) -> fastpath.Observation:
     """What the watcher saw, in the shape the engine takes from the no-op check:
     the view's stamps, those of the paths with an event taken again, and those
-    paths' source keys as the changes (``fastpath._observe`` fills the same
-    fields from a stat of every path)."""
-
-    __slots__ = ()
-
-    @classmethod
-    def of(cls, view: _View, keys: Sequence[str]) -> "_EventObservation":
-        obs = cls()
-        root = view.data["root"]
-        current = list(view.data["stamps"])
-        for key in keys:
-            name = key.split(":", 1)[1] or "."
-            current[view.index[name]] = _stamp(root if name == "." else os.path.join(root, name))
-        obs._data = view.data
-        obs._current = current
-        obs._index = view.index
-        obs._slash = os.path.join(root, "")
-        obs.changed = list(keys)
-        obs.generation = view.generation
-        obs.payload = view.data["payload"]
-        return obs
+    paths' source keys as the changes (the no-op check fills the same fields
+    from a stat of every path)."""
+    root = view.data["root"]
+    current = list(view.data["stamps"])
+    for key in keys:
+        name = key.split(":", 1)[1] or "."
+        current[view.index[name]] = _stamp(root if name == "." else os.path.join(root, name))
+    return fastpath.Observation.of_arrays(view.data, current, view.index, list(keys), view.generation)
 
 
 def _stamp(path: str) -> Any:
@@ -611,13 +596,6 @@ def _stamp(path: str) -> Any:
         return stamp_of(os.stat(path))
     except OSError:
         return None
-
-
-def _source_key(kind: str, name: str) -> str:
-    """The source key of a view entry (the inverse of ``fastpath._kind_and_name``)."""
-    if kind == "r":
-        return "dir:"
-    return ("file:" if kind == "f" else "dir:") + name
 
 
 class _Answers:
@@ -742,12 +720,13 @@ class WarmWorkspace:
             assert self.ws is not None and self._answers is not None
             return status_document(self.ws.root, list(self._answers.reports.values()))
 
-    def warnings(self) -> list[dict[str, Any]]:
+    def warnings(self) -> "list[PlanWarning]":
         """Every plan's warnings, as :meth:`Workspace.warnings` gives them."""
         with self._call():
             assert self._answers is not None
-            return [{"plan_file": r["plan_file"], "feature": r["feature"], **w}
-                    for _, r in sorted(self._answers.reports.items()) for w in r["warnings"]]
+            from promptgen.nodes.reports import plan_warnings
+
+            return plan_warnings([r for _, r in sorted(self._answers.reports.items())])
 
     def next_prompt(self, plan: str, achievement: Optional[str] = None) -> dict[str, Any]:
         """The next prompt of ``plan`` (``@NAME`` or a PLAN file path, relative to
@@ -780,6 +759,8 @@ class WarmWorkspace:
         that recomputed something (a build that only read again files whose
         stamps were too recent to trust recomputes nothing, and would hide the
         one that answered the last question)."""
+        from promptgen.engine.inspection import build_decisions, recorded_builds
+
         from .workspace import WorkspaceError
 
         with self._call():
@@ -787,22 +768,20 @@ class WarmWorkspace:
             with self.ws.read_store() as store:
                 if store is None:
                     raise WorkspaceError("no store yet: nothing was built")
-                builds = store.builds()
+                builds = recorded_builds(store)
                 if not builds:
                     raise WorkspaceError("no build is recorded in the store yet")
                 if build is None:
-                    build = next((i for i, b in enumerate(builds, 1) if b["summary"]["recomputed"]), 1)
+                    build = next((i for i, b in enumerate(builds, 1) if b.recomputed), 1)
                 if not 1 <= build <= len(builds):
                     raise WorkspaceError(f"build must be between 1 and {len(builds)} "
                                          "(the recorded builds, newest first)")
                 chosen = builds[build - 1]
-                rows = _explained(store.decisions(chosen["id"]))
                 # the reused nodes are not stored: every other node of the graph (the last build's only)
-                if include_reused and build == 1:
-                    rows += store.reused_in_last_build(rows)
+                rows = _explained(build_decisions(store, chosen, last=include_reused and build == 1))
         if node:
             rows = [r for r in rows if node in r["node"]]
-        return {"build": chosen, "decisions": rows, "reused": chosen["summary"]["reused"],
+        return {"build": chosen.to_json(), "decisions": rows, "reused": chosen.reused,
                 "builds_since": build - 1}
 
     # -- one question at a time ------------------------------------------------------
@@ -930,20 +909,22 @@ class WarmWorkspace:
             kind = view.kind(rel)
             if kind == "-":
                 return None
-            if kind is not None:
-                keys.add(_source_key(kind, rel))
+            key = fastpath.source_key(kind, rel) if kind is not None else None
+            if key is not None:
+                keys.add(key)
             if mask & _ENTRY_SET:
                 parent = rel.rpartition("/")[0]
                 pkind = view.kind(parent)
-                if pkind in ("d", "r"):
-                    keys.add(_source_key(pkind, parent or "."))
+                parent_key = fastpath.source_key(pkind, parent or ".") if pkind in ("d", "r") else None
+                if parent_key is not None:
+                    keys.add(parent_key)
         return sorted(keys)
 
     def _build_from_view(self, ws: Workspace, keys: Sequence[str]) -> Built:
         """A build targeted at ``keys`` (and at the sources still racy), from the
         view and the answers in memory."""
         assert self._view is not None and self._answers is not None
-        obs = _EventObservation.of(self._view, sorted({*keys, *self._view.racy}))
+        obs = _event_observation(self._view, sorted({*keys, *self._view.racy}))
         built = ws.build(observation=obs, answers=(self._answers.plans, self._answers.prompts))
         self._absorb(ws, built, obs)
         return built
@@ -1039,11 +1020,14 @@ def _schemas() -> Any:
         prompt: str
 
     class PlanWarning(TypedDict):
+        """One warning, its plan, and how to make it go away (as `promptgen check` prints it)."""
+
         plan_file: str
         feature: str
         kind: str
         message: str
         path: Optional[str]
+        remedy: str
 
     class Warnings(TypedDict):
         warnings: list[PlanWarning]
@@ -1099,7 +1083,8 @@ def _status_tools(server: Any, warm: WarmWorkspace, schemas: Any) -> None:
         achievement, ...), one per plan and kind, with the file it is about."""
         rows, served = _ask(warm, warm.warnings)
         lines = [f"@{w['feature']}: warning ({w['kind']}): {w['message']}"
-                 + (f" [{w['path']}]" if w.get("path") and w["path"] not in w["message"] else "") for w in rows]
+                 + (f" [{w['path']}]" if w.get("path") and w["path"] not in w["message"] else "")
+                 + f"\n  fix: {w['remedy']}" for w in rows]
         return _result(["\n".join(lines) or "no warnings"], {"warnings": rows}, served)
 
     @server.tool(name="explain_build", title="Why the last build recomputed what it did", annotations=read_only)

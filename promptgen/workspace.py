@@ -256,11 +256,9 @@ class Built:
     def warnings(self) -> list[PlanWarning]:
         """Every plan's warnings in plan order: ``plan_file``, ``feature``, ``kind``,
         ``message``, ``path`` and ``remedy`` (how to make it go away)."""
-        from promptgen.nodes.diagnostics import REMEDIES
+        from promptgen.nodes.reports import plan_warnings
 
-        return [{"plan_file": r["plan_file"], "feature": r["feature"], "kind": w["kind"], "message": w["message"],
-                 "path": w["path"], "remedy": REMEDIES.get(w["kind"], "")}
-                for r in self.reports for w in r["warnings"]]
+        return plan_warnings(self.reports)
 
     def select(self, selector: str, cwd: Optional[str] = None) -> PlanEntry:
         """The plan ``selector`` names (``@NAME`` or a PLAN file path); ``SelectionError`` if none or several."""

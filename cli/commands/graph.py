@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from promptgen.engine.explain import CUT_OFF, FORCED, RAN, REUSED, describe_reason
+from promptgen.engine.explain import CUT_OFF, RAN, REUSED, describe_reason
 from promptgen.engine.inspection import StoredGraph, build_decisions, recorded_builds
 
 from ..output import info
@@ -117,12 +117,7 @@ def _print_explain(b: BuildRecord, decisions: list[Decision], ns: argparse.Names
     for d in shown:
         out.write(f"{LABELS[d.status]:<8} {d.key}  ({d.wall_s * 1000:.3f} ms)\n")
         if d.status != REUSED:
-            why = describe_reason(d.reason, d.detail)
-            if d.status == CUT_OFF:
-                # under --force every node runs anyway: its dependents were not spared
-                why += ("; value unchanged" if d.reason == FORCED
-                        else "; value unchanged, so its dependents were not re-run")
-            out.write(f"         {why}\n")
+            out.write(f"         {d.why()}\n")
     _critical_path(store, decisions, out)
 
 
