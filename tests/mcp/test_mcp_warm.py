@@ -18,8 +18,8 @@ import pytest
 from cli_testlib import tree_snapshot
 
 from promptgen import Workspace
-from promptgen.mcp_server import (_IN_Q_OVERFLOW, SENTINEL_PREFIX, InotifyWatcher, WarmWorkspace, WatchLost,
-                                  events_unavailable)
+from promptgen.warm import WarmWorkspace
+from promptgen.watcher import _IN_Q_OVERFLOW, SENTINEL_PREFIX, InotifyWatcher, WatchLost, events_unavailable
 from promptgen.nodes.reports import status_document
 
 linux_only = pytest.mark.skipif(events_unavailable(tempfile.gettempdir()) is not None,
