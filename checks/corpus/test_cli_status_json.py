@@ -11,35 +11,21 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from corpus_lib import corpus, promptgen_command
 
 
-def _corpus() -> Path:
-    env = os.environ.get("PROMPTGEN_CORPUS")
-    path = Path(env) if env else REPO.parent / "shared" / "corpus"
-    if not (path / "expected.json").is_file():
-        pytest.skip(f"no corpus at {path} (set PROMPTGEN_CORPUS)")
-    return path
 
-
-def _promptgen() -> str:
-    found = shutil.which("promptgen") or str(Path(sys.executable).parent / "promptgen")
-    if not Path(found).exists():
-        pytest.skip("the promptgen command is not installed")
-    return found
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    corpus = _corpus()
+    shared = corpus()
     ws = tmp_path_factory.mktemp("corpus") / "context-manager"
-    shutil.copytree(corpus / "context-manager", ws, copy_function=shutil.copy2)
-    exe = _promptgen()
+    shutil.copytree(shared / "context-manager", ws, copy_function=shutil.copy2)
+    exe = promptgen_command()
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("PROMPTGEN_STORE", None)
 
@@ -61,7 +47,7 @@ def _key(plan: dict) -> tuple:
 
 
 def test_status_json_matches_expected(run) -> None:
-    expected = {p["plan_file"]: p for p in json.loads((_corpus() / "expected.json").read_text())["plans"]}
+    expected = {p["plan_file"]: p for p in json.loads((corpus() / "expected.json").read_text())["plans"]}
     for attempt in ("cold", "warm"):
         proc = run("status", "--json")
         assert proc.returncode == 0, proc.stderr

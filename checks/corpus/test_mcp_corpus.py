@@ -14,29 +14,16 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from corpus_lib import corpus, promptgen_command
+
 PLAN = "work-space/plans/LLM-DASHBOARD-CLI/PLAN_LLM-DASHBOARD-CLI.md"
 APPROVED_11 = "work-space/plans/LLM-DASHBOARD-CLI/execution/feedbacks/APPROVED_11.md"
 
 
-def _corpus() -> Path:
-    env = os.environ.get("PROMPTGEN_CORPUS")
-    path = Path(env) if env else REPO.parent / "shared" / "corpus"
-    if not (path / "expected.json").is_file():
-        pytest.skip(f"no corpus at {path} (set PROMPTGEN_CORPUS)")
-    return path
-
-
-def _promptgen() -> str:
-    found = shutil.which("promptgen") or str(Path(sys.executable).parent / "promptgen")
-    if not Path(found).exists():
-        pytest.skip("the promptgen command is not installed")
-    return found
 
 
 def _cli(exe: str, ws: Path, *args: str) -> str:
@@ -53,11 +40,11 @@ def test_the_mcp_server_on_the_corpus(tmp_path):
     from mcp.client.session import ClientSession
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
-    corpus = _corpus()
-    exe = _promptgen()
+    shared = corpus()
+    exe = promptgen_command()
     ws = tmp_path / "context-manager"
-    shutil.copytree(corpus / "context-manager", ws, copy_function=shutil.copy2)
-    expected = {p["plan_file"]: p for p in json.loads((corpus / "expected.json").read_text("utf-8"))["plans"]}
+    shutil.copytree(shared / "context-manager", ws, copy_function=shutil.copy2)
+    expected = {p["plan_file"]: p for p in json.loads((shared / "expected.json").read_text("utf-8"))["plans"]}
     seen: dict = {}
 
     async def session() -> None:
