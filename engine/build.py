@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from .sources import SourceRecord
     from .spec import JSON, NodeSpec, Rule
-    from .stamp import KnownStamps, Stamp
+    from .stamp import KnownStamps
     from .state import BuildCounters
     from .store import Store
     from .walk_full import FullWalk

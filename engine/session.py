@@ -28,7 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Mapping, Optional, Sequence
 
-    from .stamp import KnownStamps, Stamp
+    from .stamp import KnownStamps
 
 
 class SessionConfig:

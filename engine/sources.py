@@ -18,7 +18,7 @@ from .stamp import is_racy, stat_stamp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Mapping, Optional
+    from typing import Any, Callable, Optional
 
     from .stamp import KnownStamps, Stamp
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from .sources import SourceRecord
     from .spec import JSON, Rule
-    from .stamp import KnownStamps, Stamp
+    from .stamp import KnownStamps
     from .store import Previous, Store
 
 

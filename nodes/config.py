@@ -11,7 +11,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional, Sequence, Union
+    from typing import Sequence, Union
 
     PathArg = Union[str, "os.PathLike[str]"]
 

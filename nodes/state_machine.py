@@ -31,7 +31,7 @@ from .states import (  # noqa: F401  (re-exported: the state machine's vocabular
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional, Sequence, TypeVar
+    from typing import Optional, Sequence, TypeVar
 
     from .values import (Analysis, Dependency, ExecutionEntry, ExecutionGroup, ExecutionsValue, Facts,
                          FeedbackSignals, FeedbackValue, FixInfo, Hours, ParallelValue, PlanStats, PlanValue,
