@@ -199,7 +199,7 @@ def _stamp(path: str) -> Any:
         return None
 
 
-class _Answers:
+class _HeldAnswers:
     """What the last build answered: the plan index and every prompt (as the
     command line prints them), every plan's report, and the store generation
     they were made from."""
@@ -236,7 +236,7 @@ class WarmWorkspace:
         self._config_stamp: Any = None  # promptgen.toml's when the workspace was located
         self._watcher: Optional[InotifyWatcher] = None
         self._view: Optional[_View] = None
-        self._answers: Optional[_Answers] = None
+        self._answers: Optional[_HeldAnswers] = None
         #: How changes are found: "events" (inotify) or "stat", and why.
         self.changes = "stat"
         self.changes_why = "not started"
@@ -558,7 +558,7 @@ class WarmWorkspace:
                 reports[pf] = built.report(pf)
         else:
             reports = {r["plan_file"]: r for r in built.reports}
-        self._answers = _Answers(built.plans, built.prompts, reports, generation)
+        self._answers = _HeldAnswers(built.plans, built.prompts, reports, generation)
         if generation is None:
             self._view = None  # not stored: the next question checks every file
         elif result.targeted and obs is not None:
