@@ -39,8 +39,6 @@ ROUTE = "route"
 PROMPT = "prompt"
 TEMPLATE = "template"
 
-#: The kinds whose name is a plan file: one node per plan.
-PER_PLAN = (PLAN, SUBPLANS, EXECUTIONS, STATE, ROUTE, PROMPT)
 
 
 def key(kind: str, name: str) -> str:

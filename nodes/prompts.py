@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from .values import FixInfo, PlanStats, StateValue, Target, TemplateValue, Warning
 
 _RE_BACKTICKS = lazyre.compile(r"`{3,}")
-_TEMPLATES_DIR = os.path.join(os.path.dirname(os.path.realpath(__file__)), "templates")
+#: Where the built-in templates are (their texts are part of the template rule's version).
+BUILTIN_TEMPLATES_DIR = os.path.join(os.path.dirname(os.path.realpath(__file__)), "templates")
 
 _SEVERITY_LABEL = {"critical": "Critical", "minor": "Minor", None: "Issue"}
 
@@ -45,7 +46,7 @@ def builtin_text(name: str) -> str:
     """The built-in template ``<name>.md`` shipped in ``promptgen.nodes.templates``."""
     # read next to this module (the package data of promptgen.nodes.templates):
     # importlib.resources would cost more import time than every template read
-    with open(os.path.join(_TEMPLATES_DIR, f"{name}.md"), encoding="utf-8") as f:
+    with open(os.path.join(BUILTIN_TEMPLATES_DIR, f"{name}.md"), encoding="utf-8") as f:
         return f.read()
 
 

@@ -27,8 +27,6 @@ recomputes exactly the kinds whose code changed.
 
 from __future__ import annotations
 
-import os
-
 from promptgen.engine.spec import Rule
 
 from .. import keys
@@ -85,9 +83,10 @@ _KINDS = {
 def _rules() -> dict[str, Rule]:
     """Each kind's rule: ``compute_<kind>`` of its module, versioned by the code
     that module imports; the template rule also by the built-in template texts."""
+    from ..prompts import BUILTIN_TEMPLATES_DIR
+
     modules = {kind: f"{__name__}.{module}" for kind, (module, _doc, _expands) in _KINDS.items()}
-    templates = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
-    derived = versions.versions(modules.values(), data={modules[keys.TEMPLATE]: templates})
+    derived = versions.versions(modules.values(), data={modules[keys.TEMPLATE]: BUILTIN_TEMPLATES_DIR})
     return {kind: Rule(kind, derived[modules[kind]], _Compute(module, f"compute_{kind}"), expands=expands, doc=doc)
             for kind, (module, doc, expands) in _KINDS.items()}
 
